@@ -1,0 +1,68 @@
+# civicloop — run `make help` for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_MODULES := frontend/node_modules
+DIST := civicloop/static/dist
+SCSS := $(wildcard frontend/scss/*.scss)
+
+.PHONY: help setup demo test test-postgres lint format bench eval lock clean messages
+
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/base.txt requirements/test.txt pyproject.toml engine/pyproject.toml
+	@PY_FOUND=$$(scripts/find-python) || exit 1; \
+	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$PY_FOUND"; $$PY_FOUND -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt -r requirements/test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e engine -e .
+	@touch $@
+
+$(NODE_MODULES)/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(DIST)/.built: $(NODE_MODULES)/.installed $(SCSS)
+	@mkdir -p $(DIST)
+	cd frontend && npx sass --no-source-map --style=compressed --quiet-deps --load-path=node_modules \
+	  scss/civicloop.scss ../$(DIST)/civicloop.css
+	cp $(NODE_MODULES)/govuk-frontend/dist/govuk/govuk-frontend.min.js $(DIST)/govuk-frontend.min.js
+	cp $(NODE_MODULES)/htmx.org/dist/htmx.min.js $(DIST)/htmx.min.js
+	@touch $@
+
+setup: $(VENV)/.installed $(DIST)/.built ## Create the virtual environment and build the front end.
+
+demo: setup ## Prepare the demo database and serve it with a task worker (Ctrl-C stops both).
+	$(VENV)/bin/civicloop demo
+
+test: setup ## Run the whole suite (on PostgreSQL too when DATABASE_URL is set).
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff check, ruff format --check and mypy.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy civicloop engine/src
+
+format: setup ## Apply ruff's fixes and formatting.
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: setup ## Compile the translation catalogues (Welsh).
+	cd civicloop && ../$(VENV)/bin/django-admin compilemessages --ignore=.venv
+
+bench: setup ## Benchmarks; figures go into docs/benchmarks.md.
+	$(PY) benchmarks/run.py
+
+eval: setup ## Quality evaluations of the engine on ../shared/data.
+	@echo "No engine evaluations yet: the analysis engine arrives with the Understand issue."
+
+lock: ## Re-resolve requirements/*.txt with hashes from requirements/*.in.
+	@PY_FOUND=$$(scripts/find-python) || exit 1; \
+	  $$PY_FOUND -m venv /tmp/civicloop-lock && /tmp/civicloop-lock/bin/pip install -q pip-tools==7.6.2
+	cd requirements && /tmp/civicloop-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras -o base.txt base.in
+	cd requirements && /tmp/civicloop-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras -o test.txt test.in
+
+clean: ## Remove the virtual environment, built assets and node modules (keeps var/).
+	rm -rf $(VENV) $(DIST) $(NODE_MODULES) .pytest_cache .mypy_cache .ruff_cache

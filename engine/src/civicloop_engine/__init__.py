@@ -1,0 +1,12 @@
+"""civicloop_engine: offline analysis of consultation and social-media text.
+
+The engine is pure computation on in-memory data. It never imports Django, so it
+can be tested, benchmarked and reused on its own.
+"""
+
+from __future__ import annotations
+
+from civicloop_engine.text import fingerprint, normalise
+
+__all__ = ["fingerprint", "normalise"]
+__version__ = "0.1.0"
