@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import secrets
 import signal
@@ -61,7 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_demo")
     url = f"http://127.0.0.1:{args.port}/"
-    print("\nDemo sign-ins (password for all: %s)" % DEMO_PASSWORD)
+    print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
     for organisation, role, email in demo_sign_ins():
         print(f"  {email:34} {role:18} {organisation}")
     if args.no_serve:
@@ -76,7 +77,9 @@ def _serve_with_worker(*, url: str, port: int) -> int:
         subprocess.Popen([*exe, "worker"]),  # noqa: S603 - our own interpreter and module
         subprocess.Popen([*exe, "serve", "--host", "127.0.0.1", "--port", str(port)]),  # noqa: S603
     ]
-    print(f"\ncivicloop demo: {url}  (sign in at {url}sign-in/; Ctrl-C stops the server and worker)\n")
+    print(
+        f"\ncivicloop demo: {url}  (sign in at {url}sign-in/; Ctrl-C stops the server and worker)\n"
+    )
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -135,7 +138,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _setup()
     from civicloop.jobs.worker import run_worker
 
-    run_worker(queues=args.queues, interval=args.interval)
+    run_worker(queues=args.queues, interval=args.interval, batch=args.batch)
     return 0
 
 
@@ -157,9 +160,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     line(True, "settings", f"loaded (DEBUG={settings.DEBUG}, data in {settings.DATA_DIR})")
     try:
-        call_command("check", verbosity=0, fail_level="ERROR")
+        call_command("check", fail_level="ERROR", stdout=io.StringIO(), stderr=io.StringIO())
         line(True, "system checks", "passed")
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
+    except Exception as exc:
         line(False, "system checks", str(exc))
     try:
         connection.ensure_connection()
@@ -177,7 +180,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if not plan:
         report, _ok = health_report()
-        line(report["tasks"] == "ok", "task worker", report["tasks"] + ("" if report["tasks"] == "ok" else "; start `civicloop worker`"))
+        line(
+            report["tasks"] == "ok",
+            "task worker",
+            report["tasks"] + ("" if report["tasks"] == "ok" else "; start `civicloop worker`"),
+        )
     return 1 if failures else 0
 
 
@@ -204,13 +211,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the production web server (gunicorn + whitenoise)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")  # noqa: S104
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=0, help="processes (default $WEB_CONCURRENCY or 3)")
+    serve.add_argument(
+        "--workers", type=int, default=0, help="processes (default $WEB_CONCURRENCY or 3)"
+    )
     serve.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run a background task worker")
-    worker.add_argument("--queues", default="default", help="comma-separated queues (default: default)")
-    worker.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+    worker.add_argument(
+        "--queues", default="default", help="comma-separated queues (default: default)"
+    )
+    worker.add_argument(
+        "--interval", type=float, default=1.0, help="seconds between polls when idle"
+    )
+    worker.add_argument(
+        "--batch", action="store_true", help="exit once the queue is empty (for cron or tests)"
+    )
     worker.set_defaults(func=cmd_worker)
 
     check = sub.add_parser(

@@ -59,7 +59,7 @@ def set_language(request: HttpRequest, code: str) -> HttpResponseRedirect:
             code,
             max_age=365 * 24 * 3600,
             secure=settings.LANGUAGE_COOKIE_SECURE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            samesite="Lax",
             httponly=True,
         )
     return response

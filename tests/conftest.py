@@ -3,9 +3,12 @@ charlie is an outsider who owns Beta; plus one Alpha member for every role."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from civicloop.accounts import services
@@ -80,3 +83,40 @@ def alice_client(alice, alpha) -> Client:
 @pytest.fixture
 def charlie_client(charlie, beta) -> Client:
     return client_for(charlie)
+
+
+@contextmanager
+def audit_triggers_suspended(connection) -> Iterator[None]:
+    """Let Django's test flush empty the append-only audit table, then restore
+    the triggers. Test infrastructure only: the product has no such path."""
+    sql = importlib.import_module("civicloop.accounts.migrations.0002_audit_append_only")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for statement in sql.SQLITE_REVERSE:
+                cursor.execute(statement)
+        elif connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                for statement in sql.SQLITE:
+                    cursor.execute(statement)
+            elif connection.vendor == "postgresql":
+                cursor.execute("SET session_replication_role = origin")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_audit_triggers() -> Iterator[None]:
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self, **options):  # type: ignore[no-untyped-def]
+        with audit_triggers_suspended(connections[options.get("database", "default")]):
+            return original(self, **options)
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original

@@ -13,6 +13,7 @@ os.environ.setdefault("CIVICLOOP_HTTPS", "false")
 # Tasks run as soon as their transaction commits; tests/test_worker.py runs real workers.
 os.environ.setdefault("CIVICLOOP_TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
 
-from civicloop.settings import *  # noqa: E402, F403
+from civicloop.settings import *  # noqa: F403
 
 (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)  # noqa: F405 - keeps whitenoise quiet
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 
 from civicloop.accounts.roles import Capability
 from civicloop.accounts.selectors import membership_get_for_user
@@ -23,13 +23,15 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 def org_view(
     *, read: Capability = Capability.VIEW, write: Capability | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    def decorator(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def wrapped(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = membership_get_for_user(user=request.user, org_slug=org_slug)  # type: ignore[arg-type]
+            membership = membership_get_for_user(user=request.user, org_slug=org_slug)
             if request.method in SAFE_METHODS:
                 needed = read
             elif write is None:

@@ -45,7 +45,9 @@ def audit_record(
 ) -> AuditEvent:
     if target is not None:
         object_type = object_type or target._meta.model_name or ""
-        object_code = object_code or str(getattr(target, "code", "") or getattr(target, "slug", "") or target.pk)
+        object_code = object_code or str(
+            getattr(target, "code", "") or getattr(target, "slug", "") or target.pk
+        )
         object_label = object_label or str(target)
     event = AuditEvent(
         organisation=organisation,

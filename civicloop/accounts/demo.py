@@ -5,6 +5,7 @@ Loading is idempotent: a second run finds the organisations and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 
@@ -14,7 +15,7 @@ from civicloop.accounts.roles import Role
 
 DEMO_PASSWORD = "civicloop-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
-ORGANISATIONS = [
+ORGANISATIONS: list[dict[str, Any]] = [
     {
         "name": "Ashworth District Council",
         "slug": "ashworth",
@@ -59,7 +60,13 @@ def demo_sign_ins() -> list[tuple[str, str, str]]:
     for org in ORGANISATIONS:
         for _name, role in org["people"]:
             rows.append((str(org["name"]), role, demo_email(role, str(org["domain"]))))
-    rows.append(("Both (analyst at Ashworth, viewer at Riverside)", "two organisations", "consultant@civicloop.example"))
+    rows.append(
+        (
+            "Both (analyst at Ashworth, viewer at Riverside)",
+            "two organisations",
+            "consultant@civicloop.example",
+        )
+    )
     rows.append(("Platform operator", "Django admin at /admin/", "admin@civicloop.example"))
     return rows
 
@@ -80,19 +87,22 @@ def load_demo() -> bool:
         people = spec["people"]
         domain = str(spec["domain"])
         fields = {k: v for k, v in spec.items() if k not in {"people", "domain"}}
-        first_name, first_role = people[0]  # type: ignore[index]
+        first_name, first_role = people[0]
         owner = _user(demo_email(first_role, domain), first_name)
-        org = services.organisation_create(actor=None, owner=owner, **fields)  # type: ignore[arg-type]
-        for name, role in people[1:]:  # type: ignore[index]
+        org = services.organisation_create(actor=None, owner=owner, **fields)
+        for name, role in people[1:]:
             services.membership_create(
                 actor=owner, organisation=org, user=_user(demo_email(role, domain), name), role=role
             )
     consultant = _user("consultant@civicloop.example", "Rhys Morgan")
     for slug, role in (("ashworth", Role.ANALYST), ("riverside-homes", Role.VIEWER)):
         org = Organisation.objects.get(slug=slug)
-        owner = Membership.objects.filter(organisation=org, role=Role.OWNER).first()
+        first_owner = Membership.objects.filter(organisation=org, role=Role.OWNER).first()
         services.membership_create(
-            actor=owner.user if owner else None, organisation=org, user=consultant, role=role
+            actor=first_owner.user if first_owner else None,
+            organisation=org,
+            user=consultant,
+            role=role,
         )
     _user("admin@civicloop.example", "Platform Operator", is_staff=True, is_superuser=True)
     return True

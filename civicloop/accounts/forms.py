@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Size
@@ -35,7 +35,8 @@ class GDSModelForm(forms.ModelForm):
 
 class SignInForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True})
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
     error_messages = {
         "invalid_login": _("Enter a correct email address and password."),
@@ -64,7 +65,9 @@ class InviteForm(GDSForm):
 
     def __init__(self, *args: Any, include_owner: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices(include_owner=include_owner)
+        cast(forms.ChoiceField, self.fields["role"]).choices = role_choices(
+            include_owner=include_owner
+        )
 
 
 class RoleForm(GDSForm):
@@ -72,7 +75,9 @@ class RoleForm(GDSForm):
 
     def __init__(self, *args: Any, include_owner: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices(include_owner=include_owner)
+        cast(forms.ChoiceField, self.fields["role"]).choices = role_choices(
+            include_owner=include_owner
+        )
 
 
 TIME_ATTRS = {"class": "govuk-input govuk-input--width-5", "type": "time"}
@@ -134,7 +139,10 @@ class AuditFilterForm(GDSForm):
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *[(a, a) for a in actions]]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [
+            ("", _("All actions")),
+            *[(a, a) for a in actions],
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -67,7 +67,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(tz)s is not a time zone name like Europe/London."), params={"tz": value})
+        raise ValidationError(
+            _("%(tz)s is not a time zone name like Europe/London."), params={"tz": value}
+        )
 
 
 def validate_brand_colour(value: str) -> None:
@@ -76,8 +78,10 @@ def validate_brand_colour(value: str) -> None:
     # White text sits on the brand colour in the public header: WCAG AA needs 4.5:1.
     if contrast_ratio(value, "#ffffff") < 4.5:
         raise ValidationError(
-            _("White text on this colour is hard to read (contrast %(ratio).1f:1, needs 4.5:1). "
-              "Choose a darker colour."),
+            _(
+                "White text on this colour is hard to read (contrast %(ratio).1f:1, needs 4.5:1). "
+                "Choose a darker colour."
+            ),
             params={"ratio": contrast_ratio(value, "#ffffff")},
         )
 
@@ -138,8 +142,12 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
     created_at = models.DateTimeField(default=now)
@@ -172,7 +180,9 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         REVOKED = "revoked", _("Withdrawn")
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
     email = models.EmailField(_("email address"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
@@ -233,11 +243,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
-    def changes(self) -> list[tuple[str, Any, Any]]:
-        """(field, before, after) for each key mentioned, for display."""
-        keys = list(dict.fromkeys([*self.before, *self.after]))
-        return [(k, self.before.get(k), self.after.get(k)) for k in keys]
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise PermissionError("The audit log is append-only.")
@@ -245,3 +250,8 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit log is append-only.")
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(field, before, after) for each key mentioned, for display."""
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [(k, self.before.get(k), self.after.get(k)) for k in keys]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -38,9 +39,11 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.VIEWER: frozenset({Capability.VIEW}),
 }
 
-ROLE_DESCRIPTIONS: dict[str, str] = {
+ROLE_DESCRIPTIONS: dict[str, Promise] = {
     Role.OWNER: _("Everything a manager can do, and can make or remove owners."),
-    Role.MANAGER: _("Configures the organisation, approves posts, manages people, reads the audit log."),
+    Role.MANAGER: _(
+        "Configures the organisation, approves posts, manages people, reads the audit log."
+    ),
     Role.OFFICER: _("Drafts posts and consultations, replies to messages."),
     Role.ANALYST: _("Codes responses, runs analyses and builds reports."),
     Role.VIEWER: _("Can look at everything, change nothing."),

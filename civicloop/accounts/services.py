@@ -119,8 +119,10 @@ def membership_create(
 def membership_change_role(
     *, actor_membership: Membership, membership: Membership, role: str
 ) -> Membership:
-    membership = Membership.objects.select_for_update().select_related("user", "organisation").get(
-        pk=membership.pk, organisation=actor_membership.organisation
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organisation")
+        .get(pk=membership.pk, organisation=actor_membership.organisation)
     )
     _check_role_change(actor_membership, membership.role, role)
     if membership.role == Role.OWNER and role != Role.OWNER and _owners_left_after(membership) == 0:
@@ -144,8 +146,10 @@ def membership_change_role(
 
 @transaction.atomic
 def membership_remove(*, actor_membership: Membership, membership: Membership) -> None:
-    membership = Membership.objects.select_for_update().select_related("user", "organisation").get(
-        pk=membership.pk, organisation=actor_membership.organisation
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user", "organisation")
+        .get(pk=membership.pk, organisation=actor_membership.organisation)
     )
     _check_role_change(actor_membership, membership.role, membership.role)
     if membership.role == Role.OWNER and _owners_left_after(membership) == 0:
@@ -229,7 +233,9 @@ def invitation_revoke(*, actor_membership: Membership, invitation: Invitation) -
 def invitation_get_by_token(*, token: str) -> Invitation | None:
     """The pending, unexpired invitation for ``token``, or None."""
     invitation = (
-        Invitation.objects.select_related("organisation").filter(token_hash=hash_token(token)).first()
+        Invitation.objects.select_related("organisation")
+        .filter(token_hash=hash_token(token))
+        .first()
     )
     if invitation is None or not invitation.is_usable():
         return None

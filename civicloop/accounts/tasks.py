@@ -12,7 +12,9 @@ from civicloop.accounts.models import Invitation
 
 @task()
 def send_invitation_email(invitation_id: int, accept_url: str) -> None:
-    invitation = Invitation.objects.select_related("organisation", "invited_by").get(pk=invitation_id)
+    invitation = Invitation.objects.select_related("organisation", "invited_by").get(
+        pk=invitation_id
+    )
     if invitation.status != Invitation.Status.PENDING:
         return
     context = {"invitation": invitation, "accept_url": accept_url}

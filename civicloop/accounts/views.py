@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from civicloop.accounts import selectors, services
 from civicloop.accounts.access import org_view
-from civicloop.accounts.models import User
 from civicloop.accounts.forms import (
     AuditFilterForm,
     InviteForm,
@@ -22,6 +21,7 @@ from civicloop.accounts.forms import (
     RoleForm,
     SignInForm,
 )
+from civicloop.accounts.models import User
 from civicloop.accounts.roles import Capability, Role
 from civicloop.jobs.models import Job
 from civicloop.jobs.services import job_start
@@ -130,7 +130,9 @@ def member(request: HttpRequest, code: str) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     target = selectors.membership_get(organisation=membership.organisation, code=code)
     include_owner = membership.can(Capability.MANAGE_OWNERS)
-    form = RoleForm(request.POST or None, include_owner=include_owner, initial={"role": target.role})
+    form = RoleForm(
+        request.POST or None, include_owner=include_owner, initial={"role": target.role}
+    )
     if request.method == "POST":
         try:
             if request.POST.get("action") == "remove":
@@ -146,7 +148,9 @@ def member(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             _form_errors_from(exc, form)
     editable = include_owner or target.role != Role.OWNER
-    return render(request, "accounts/member.html", {"target": target, "form": form, "editable": editable})
+    return render(
+        request, "accounts/member.html", {"target": target, "form": form, "editable": editable}
+    )
 
 
 @org_view(read=Capability.MANAGE_PEOPLE, write=Capability.MANAGE_PEOPLE)
@@ -164,7 +168,9 @@ def invitation_revoke(request: HttpRequest, code: str) -> HttpResponse:
 def organisation_settings(request: HttpRequest) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     organisation = membership.organisation
-    form = OrganisationSettingsForm(request.POST or None, request.FILES or None, instance=organisation)
+    form = OrganisationSettingsForm(
+        request.POST or None, request.FILES or None, instance=organisation
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
         if fields.get("logo") is False:  # "clear" ticked
@@ -223,10 +229,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             if user.is_authenticated:
-                services.invitation_accept(token=token, user=user)  # type: ignore[arg-type]
+                services.invitation_accept(token=token, user=user)
             elif form.is_valid():
                 user = services.user_register_from_invitation(
-                    token=token, name=form.cleaned_data["name"], password=form.cleaned_data["password1"]
+                    token=token,
+                    name=form.cleaned_data["name"],
+                    password=form.cleaned_data["password1"],
                 )
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
@@ -234,7 +242,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(m for m in exc.messages if m)
         else:
-            messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.organisation.name})
+            messages.success(
+                request, _("Welcome to %(org)s.") % {"org": invitation.organisation.name}
+            )
             return redirect("accounts:dashboard", org_slug=invitation.organisation.slug)
     has_account = User.objects.filter(email__iexact=invitation.email).exists()
     return render(

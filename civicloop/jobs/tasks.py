@@ -34,12 +34,16 @@ def run_audit_export(job_id: int) -> None:
                 organisation=job.organisation,
                 filters=job.params,
                 out=out,
-                progress=lambda percent, message: job_progress(job, percent=percent, message=message),
+                progress=lambda percent, message: job_progress(
+                    job, percent=percent, message=message
+                ),
             )
     except Exception:
         logger.exception("Audit export %s failed", job.code)
         target.unlink(missing_ok=True)
-        job_finish(job, error="The export failed. Try again, or ask your administrator to check the logs.")
+        job_finish(
+            job, error="The export failed. Try again, or ask your administrator to check the logs."
+        )
         return
     stamp = job.created_at.strftime("%Y%m%d-%H%M")
     job_finish(

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from civicloop.accounts.access import org_view
 from civicloop.accounts.roles import Capability
+from civicloop.jobs.models import Job
 from civicloop.jobs.selectors import job_get
 from civicloop.jobs.tasks import exports_dir
 
@@ -14,7 +15,7 @@ from civicloop.jobs.tasks import exports_dir
 JOB_CAPABILITY = {"audit_export": Capability.AUDIT}
 
 
-def _job_for(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
+def _job_for(request: HttpRequest, code: str) -> Job:
     job = job_get(organisation=request.organisation, code=code)  # type: ignore[attr-defined]
     if not request.membership.can(JOB_CAPABILITY.get(job.kind, Capability.CONFIGURE)):  # type: ignore[attr-defined]
         raise Http404

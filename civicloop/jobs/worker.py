@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -15,12 +16,17 @@ from django.utils import timezone
 from civicloop.jobs.models import WorkerHeartbeat
 
 HEARTBEAT_SECONDS = 15
+logger = logging.getLogger(__name__)
 
 
 def beat(worker_id: str) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
-        defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "last_seen": timezone.now()},
+        defaults={
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
+            "last_seen": timezone.now(),
+        },
     )
 
 
@@ -29,12 +35,12 @@ def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
         try:
             close_old_connections()
             beat(worker_id)
-        except Exception:  # noqa: BLE001 - a missed beat must not kill the worker
-            pass
+        except Exception:  # a missed beat must not kill the worker
+            logger.warning("Worker heartbeat failed; will retry.", exc_info=True)
     connection.close()
 
 
-def run_worker(*, queues: str = "default", interval: float = 1.0) -> None:
+def run_worker(*, queues: str = "default", interval: float = 1.0, batch: bool = False) -> None:
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     beat(worker_id)
     stop = threading.Event()
@@ -42,7 +48,12 @@ def run_worker(*, queues: str = "default", interval: float = 1.0) -> None:
     thread.start()
     try:
         call_command(
-            "db_worker", queue_name=queues, interval=interval, worker_id=worker_id[:64], verbosity=1
+            "db_worker",
+            queue_name=queues,
+            interval=interval,
+            batch=batch,
+            worker_id=worker_id[:64],
+            verbosity=1,
         )
     finally:
         stop.set()
