@@ -1,5 +1,6 @@
 # civicloop — run `make help` for the list of targets.
 SHELL := /bin/bash
+.SHELLFLAGS := -e -o pipefail -c
 .DEFAULT_GOAL := help
 
 VENV := .venv
@@ -16,7 +17,7 @@ help: ## List the targets.
 $(VENV)/.installed: requirements/base.txt requirements/test.txt pyproject.toml engine/pyproject.toml
 	@PY_FOUND=$$(scripts/find-python) || exit 1; \
 	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$PY_FOUND"; $$PY_FOUND -m venv $(VENV); }
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt -r requirements/test.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt -r requirements/test.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e engine -e .
 	@touch $@
 
