@@ -156,6 +156,34 @@ def test_progress_page_polls_only_while_running(alpha, alice, alice_client):
     assert alice_client.get(reverse("jobs:download", args=["alpha", job.code])).status_code == 404
 
 
+def test_failed_export_says_so_and_leaves_no_file(alpha, alice):
+    from civicloop.jobs.tasks import exports_dir, run_audit_export
+
+    job = Job.objects.create(
+        organisation=alpha,
+        kind=Job.Kind.AUDIT_EXPORT,
+        created_by=alice,
+        params={"since": "garbage"},
+    )
+    run_audit_export.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "export failed" in job.message
+    assert not (exports_dir() / f"audit-{job.code}.csv").exists()
+
+
+def test_a_job_delivered_twice_runs_once(alpha, alice):
+    from civicloop.jobs.tasks import run_audit_export
+
+    job = Job.objects.create(organisation=alpha, kind=Job.Kind.AUDIT_EXPORT, created_by=alice)
+    run_audit_export.call(job.pk)
+    job.refresh_from_db()
+    finished = job.finished_at
+    run_audit_export.call(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.finished_at == finished
+
+
 def test_officer_cannot_see_audit_export_jobs(alpha, alice, member_of):
     job = Job.objects.create(organisation=alpha, kind=Job.Kind.AUDIT_EXPORT, created_by=alice)
     client = client_for(member_of(Role.OFFICER).user)

@@ -60,6 +60,7 @@ def test_manager_invites_and_newcomer_joins_with_new_account(
     assert Client().get(link).status_code == 404
     assert AuditEvent.objects.filter(organisation=alpha, action="invitation.created").count() == 1
     assert AuditEvent.objects.filter(organisation=alpha, action="membership.created").exists()
+    assert AuditEvent.objects.filter(organisation=alpha, action="invitation.accepted").exists()
 
 
 def test_weak_password_is_refused_and_nothing_is_created(
@@ -226,6 +227,24 @@ def test_password_reset_sends_a_working_link(alpha, alice):
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action="user.password_reset")
+    assert event.organisation == alpha and event.actor == alice
+    assert NEW_PASSWORD not in str(event.after) + str(event.before)
+
+
+def test_admin_is_for_platform_operators_only(alpha, alice):
+    client = client_for(alice)  # an owner, but not a platform operator
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    operator = User.objects.create_superuser("ops@civicloop.example", "pw-operator-123", name="Ops")
+    assert client_for(operator).get("/admin/").status_code == 200
+    # Even the operator cannot edit or delete audit records through the admin.
+    event = AuditEvent.objects.first()
+    change = client_for(operator).post(
+        f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}
+    )
+    assert change.status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 def test_service_refuses_role_outside_the_list(alpha, alice):

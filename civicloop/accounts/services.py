@@ -260,12 +260,40 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.status = Invitation.Status.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["status", "accepted_at"])
+    audit_record(
+        actor=user,
+        organisation=invitation.organisation,
+        action="invitation.accepted",
+        target=invitation,
+        object_label=invitation.email,
+        before={"status": Invitation.Status.PENDING},
+        after={"status": Invitation.Status.ACCEPTED},
+    )
     existing = Membership.objects.filter(organisation=invitation.organisation, user=user).first()
     if existing is not None:
         return existing
     return membership_create(
         actor=user, organisation=invitation.organisation, user=user, role=invitation.role
     )
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, password: str) -> None:
+    """Set a new password from a reset link; recorded against each of the person's
+    organisations (never with the password itself)."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    organisations: list[Organisation | None] = [
+        m.organisation for m in Membership.objects.filter(user=user).select_related("organisation")
+    ]
+    for organisation in organisations or [None]:
+        audit_record(
+            actor=user,
+            organisation=organisation,
+            action="user.password_reset",
+            target=user,
+            object_code=str(user.pk),
+        )
 
 
 @transaction.atomic
