@@ -196,6 +196,24 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    _setup()
+    from civicloop.accounts.models import Organisation
+    from civicloop.consultations.services import api_token_create
+
+    organisation = Organisation.objects.filter(slug=args.organisation).first()
+    if organisation is None:
+        print(f"civicloop token: no organisation with slug {args.organisation!r}.", file=sys.stderr)
+        return 2
+    token = api_token_create(organisation=organisation, name=args.name)
+    print(token)
+    print(
+        f"(API token {args.name!r} for {organisation.name}; it is shown only once.)",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="civicloop",
@@ -233,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="check settings, database, migrations and that a worker was seen recently"
     )
     check.set_defaults(func=cmd_check)
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", help="create a token and print it (shown once)")
+    create.add_argument("--organisation", required=True, help="organisation slug")
+    create.add_argument("--name", required=True, help="what the token is for")
+    create.set_defaults(func=cmd_token)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)

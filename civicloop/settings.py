@@ -31,6 +31,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 INSTALLED_APPS = [
     "civicloop.accounts",
     "civicloop.jobs",
+    "civicloop.consultations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -128,6 +129,13 @@ TASKS = {
 # A worker that has not reported within this many seconds is considered down.
 CIVICLOOP_WORKER_STALE_SECONDS = env_int("CIVICLOOP_WORKER_STALE_SECONDS", 90)
 
+# Public responses: more than this many from one client in an hour are flagged for
+# staff (never dropped); more than the per-minute limit are refused with a
+# "try again shortly" page while the answers stay in the person's session.
+CIVICLOOP_RESPONSES_PER_CLIENT_HOUR = env_int("CIVICLOOP_RESPONSES_PER_CLIENT_HOUR", 50)
+CIVICLOOP_SUBMISSIONS_PER_MINUTE = env_int("CIVICLOOP_SUBMISSIONS_PER_MINUTE", 10)
+BEHIND_PROXY = env_bool("CIVICLOOP_BEHIND_PROXY", False)
+
 # Internationalisation: English and Welsh.
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en", _("English")), ("cy", _("Welsh"))]
@@ -200,7 +208,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_SSL_REDIRECT = env_bool("CIVICLOOP_SSL_REDIRECT", False)
-if env_bool("CIVICLOOP_BEHIND_PROXY", False):
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("civicloop.accounts.urls")),
     path("", include("civicloop.jobs.urls")),
+    path("", include("civicloop.consultations.urls")),
 ]
 
 handler400 = "civicloop.views.bad_request"

@@ -120,3 +120,76 @@ def _flush_past_audit_triggers() -> Iterator[None]:
     flush.Command.handle = handle
     yield
     flush.Command.handle = original
+
+
+def build_consultation(organisation, user, *, open_now: bool = True, access: str = "anyone"):
+    """A consultation using every kind of question, with skip logic on section 2."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from civicloop.consultations.models import Consultation, Page, Question
+
+    now = timezone.now()
+    consultation = Consultation.objects.create(
+        organisation=organisation,
+        title="Repairs service standards",
+        summary="How quickly should we fix things?",
+        body="## Why we ask\n\nWe want to **improve** repairs.",
+        privacy_notice="We use your answers only for this consultation.",
+        opens_at=now - dt.timedelta(days=1) if open_now else None,
+        closes_at=now + dt.timedelta(days=30),
+        status=Consultation.Status.OPEN if open_now else Consultation.Status.DRAFT,
+        access=access,
+        created_by=user,
+    )
+    p1 = Page.objects.create(consultation=consultation, position=1, title="Your views")
+    p2 = Page.objects.create(
+        consultation=consultation,
+        position=2,
+        title="What went wrong",
+        show_if_key="agree",
+        show_if_values=["disagree", "strongly_disagree"],
+    )
+    p3 = Page.objects.create(consultation=consultation, position=3, title="About you")
+    specs = [
+        (p1, "agree", "agree_scale", "Repairs should be done within 7 days", True, []),
+        (p1, "why", "free_text", "Tell us why", False, []),
+        (
+            p1,
+            "priorities",
+            "multiple_choice",
+            "What matters most?",
+            False,
+            ["Speed", "Quality", "Being kept informed"],
+        ),
+        (p1, "contact", "yes_no_why", "Were you kept informed?", False, []),
+        (p2, "rank", "ranking", "Rank these", False, ["Phone", "Email", "Text"]),
+        (p3, "postcode", "postcode", "Your postcode", False, []),
+        (p3, "age", "age", "Your age", True, []),  # demographic: stays optional
+        (p3, "tenure", "tenure", "Your housing", False, []),
+        (p3, "consent", "consent", "May we publish your response?", False, []),
+    ]
+    for position, (page, key, kind, text, required, options) in enumerate(specs, start=1):
+        Question.objects.create(
+            consultation=consultation,
+            page=page,
+            position=position,
+            key=key,
+            type=kind,
+            text=text,
+            required=required,
+            options=options,
+            max_length=500 if kind == "free_text" else None,
+        )
+    return consultation
+
+
+@pytest.fixture
+def consultation_factory(db):
+    return build_consultation
+
+
+@pytest.fixture
+def consultation(alpha, alice):
+    return build_consultation(alpha, alice)

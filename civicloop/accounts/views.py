@@ -262,8 +262,15 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def public_organisation(request: HttpRequest, org_slug: str) -> HttpResponse:
+    from civicloop.consultations.selectors import consultation_list_public
+
     organisation = selectors.organisation_get_public(slug=org_slug)
-    return render(request, "public/organisation.html", {"public_org": organisation})
+    open_consultations, _closed = consultation_list_public(organisation=organisation)
+    return render(
+        request,
+        "public/organisation.html",
+        {"public_org": organisation, "open_consultations": open_consultations},
+    )
 
 
 def public_logo(request: HttpRequest, org_slug: str) -> FileResponse:
