@@ -1,13 +1,38 @@
 from __future__ import annotations
 
 import logging
+import zoneinfo
 from collections.abc import Callable
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 logger = logging.getLogger("civicloop")
+
+
+class OrganisationTimezoneMiddleware:
+    """Each request starts in the site's time zone; pages of one organisation switch
+    to that organisation's zone (accounts.access.org_view, public pages)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def activate_organisation_timezone(organisation: Any) -> None:
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(organisation.timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()
 
 
 class DatabaseUnavailableMiddleware:

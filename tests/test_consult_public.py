@@ -54,13 +54,18 @@ def answer_all(
     return re.search(r'name="idempotency_key" value="([^"]+)"', page.text).group(1)
 
 
-def test_full_flow_stores_one_response_with_a_reference(consultation, client):
+def test_full_flow_stores_one_response_with_a_reference(
+    consultation, client, django_capture_on_commit_callbacks
+):
     key = answer_all(client, consultation)
     check = client.get(url("check", consultation))
     assert "Check your answers" in check.text
     assert "SW1A 1AA" in check.text  # postcode normalised
     assert "Speed, Quality" in check.text
-    r = client.post(url("check", consultation), {"idempotency_key": key, "email": "me@example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            url("check", consultation), {"idempotency_key": key, "email": "me@example.org"}
+        )
     assert r.status_code == 302
     done = client.get(r["Location"])
     reference = re.search(r'data-testid="reference">([A-Z0-9-]+)<', done.text).group(1)
@@ -72,6 +77,8 @@ def test_full_flow_stores_one_response_with_a_reference(consultation, client):
     assert "rank" not in response.answers  # hidden section
     assert response.flags == []
     assert reference in mail.outbox[0].body
+    assert mail.outbox[0].to == ["me@example.org"]
+    assert response.respondent_email == ""  # used for the receipt only, not stored
 
 
 def test_double_submit_and_refresh_store_one_response(consultation, client):
@@ -94,7 +101,7 @@ def test_errors_are_summarised_and_answers_kept(consultation, client):
     r = client.post(url("answer", consultation, 1), {"why": "x" * 501})
     assert r.status_code == 200
     assert "govuk-error-summary" in r.text
-    assert "This field is required" in r.text
+    assert "Select an answer: Repairs should be done within 7 days" in r.text
     assert "at most 500 characters" in r.text
     assert "x" * 501 in r.text  # what they typed is still there
     r = client.post(url("answer", consultation, 3), {"postcode": "NOT A CODE"})

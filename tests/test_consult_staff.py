@@ -186,7 +186,8 @@ def test_moderation_hides_with_a_reason_and_is_audited(consultation, alice_clien
         staff_url("response", consultation, response.reference),
         {"form": "moderate", "action": "hide", "reason": ""},
     )
-    assert "Give a reason" in r.text or "This field is required" in r.text
+    assert "This field is required" in r.text  # the reason is compulsory
+    assert Response.objects.get(pk=response.pk).visibility == Response.Visibility.VISIBLE
     alice_client.post(
         staff_url("response", consultation, response.reference),
         {"form": "moderate", "action": "hide", "reason": "Abusive language"},

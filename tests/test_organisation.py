@@ -142,3 +142,22 @@ def test_office_hours_follow_the_organisation_time_zone(alpha):
     assert alpha.is_open_at(monday)
     assert not alpha.is_open_at(monday.replace(hour=16, minute=30))  # 17:30 BST
     assert not alpha.is_open_at(monday + dt.timedelta(days=5))  # Saturday
+
+
+def test_staff_pages_show_times_in_the_organisation_time_zone(
+    alpha, alice, alice_client, consultation_factory
+):
+    import datetime as dt
+
+    from civicloop.accounts.models import Membership
+    from civicloop.accounts.services import organisation_update
+
+    c = consultation_factory(alpha, alice, open_now=False)
+    c.closes_at = dt.datetime(2031, 1, 15, 12, 0, tzinfo=dt.UTC)
+    c.save()
+    owner = Membership.objects.get(user=alice, organisation=alpha)
+    organisation_update(actor_membership=owner, organisation=alpha, timezone="America/New_York")
+    page = alice_client.get(f"/staff/alpha/consultations/{c.code}/")
+    assert "15 January 2031, 07:00" in page.text  # 12:00 UTC is 07:00 in New York
+    # The next request for another organisation starts from the site's zone again.
+    assert alice_client.get("/sign-in/").status_code in (200, 302)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
 
 from civicloop.accounts.roles import Capability
 from civicloop.accounts.selectors import membership_get_for_user
+from civicloop.middleware import activate_organisation_timezone
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -40,6 +41,7 @@ def org_view(
                 needed = write
             if not membership.can(needed):
                 raise PermissionDenied
+            activate_organisation_timezone(membership.organisation)
             request.membership = membership  # type: ignore[attr-defined]
             request.organisation = membership.organisation  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)

@@ -138,7 +138,18 @@ def form_fields(question: Any) -> dict[str, forms.Field]:
     key, label, hint = question.key, question.text, question.hint
     required = is_required(question)
     kind = question.type
-    common: dict[str, Any] = {"label": label, "help_text": hint, "required": required}
+    # GOV.UK style: say what to do, not that a field "is required".
+    missing = (
+        _("Enter an answer")
+        if kind in (QuestionType.FREE_TEXT, QuestionType.POSTCODE)
+        else _("Select an answer")
+    )
+    common: dict[str, Any] = {
+        "label": label,
+        "help_text": hint,
+        "required": required,
+        "error_messages": {"required": f"{missing}: {label}"},
+    }
     if kind == QuestionType.FREE_TEXT:
         return {
             key: forms.CharField(widget=forms.Textarea, max_length=max_length(question), **common)

@@ -637,36 +637,49 @@ def retention_apply(*, moment: dt.datetime | None = None) -> int:
     Returns how many consultations were processed."""
     moment = moment or timezone.now()
     done = 0
-    for consultation in Consultation.objects.filter(
+    candidates = Consultation.objects.filter(
         personal_data_erased_at__isnull=True, closes_at__isnull=False
-    ).select_related("organisation"):
-        if consultation.current_status(moment) in {
-            Consultation.Status.DRAFT,
-            Consultation.Status.OPEN,
-        }:
-            continue
-        closes_at = consultation.closes_at
-        if closes_at is None or moment < closes_at + dt.timedelta(days=consultation.retention_days):
-            continue
+    ).values_list("pk", flat=True)
+    for pk in candidates:
+        # Re-read under a row lock, so two workers never process the same consultation.
         with transaction.atomic():
-            count = consultation.responses.update(
-                respondent_name="", respondent_email="", client_hash=""
+            consultation = (
+                Consultation.objects.select_for_update(skip_locked=True)
+                .select_related("organisation")
+                .filter(pk=pk, personal_data_erased_at__isnull=True)
+                .first()
             )
-            originals = Redaction.objects.filter(
-                response__consultation=consultation, original_erased_at__isnull=True
-            ).update(original="", original_erased_at=moment)
-            consultation.drafts.all().delete()
-            consultation.personal_data_erased_at = moment
-            consultation.save(update_fields=["personal_data_erased_at"])
-            audit_record(
-                actor=None,
-                organisation=consultation.organisation,
-                action="consultation.retention_applied",
-                target=consultation,
-                after={"responses": count, "redaction_originals": originals},
-            )
+            if consultation is None or not _retention_due(consultation, moment):
+                continue
+            _erase_personal_data(consultation, moment)
         done += 1
     return done
+
+
+def _retention_due(consultation: Consultation, moment: dt.datetime) -> bool:
+    if consultation.current_status(moment) in {Consultation.Status.DRAFT, Consultation.Status.OPEN}:
+        return False
+    closes_at = consultation.closes_at
+    return closes_at is not None and moment >= closes_at + dt.timedelta(
+        days=consultation.retention_days
+    )
+
+
+def _erase_personal_data(consultation: Consultation, moment: dt.datetime) -> None:
+    count = consultation.responses.update(respondent_name="", respondent_email="", client_hash="")
+    originals = Redaction.objects.filter(
+        response__consultation=consultation, original_erased_at__isnull=True
+    ).update(original="", original_erased_at=moment)
+    consultation.drafts.all().delete()
+    consultation.personal_data_erased_at = moment
+    consultation.save(update_fields=["personal_data_erased_at"])
+    audit_record(
+        actor=None,
+        organisation=consultation.organisation,
+        action="consultation.retention_applied",
+        target=consultation,
+        after={"responses": count, "redaction_originals": originals},
+    )
 
 
 # Drafts, invitations, tokens ----------------------------------------------------------------

@@ -56,9 +56,7 @@ def read_table(data: bytes, filename: str) -> Table:
     elif name.endswith((".csv", ".txt")):
         text = _decode(data)
         try:
-            raw_rows = [
-                list(r) for r in csv.reader(io.StringIO(text, newline=""))
-            ]
+            raw_rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""))]
         except csv.Error as exc:
             raise ValidationError(
                 _("The CSV file is malformed: %(error)s") % {"error": exc}

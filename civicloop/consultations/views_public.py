@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import DatabaseError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,12 +24,14 @@ from civicloop.consultations import selectors, services
 from civicloop.consultations.forms import AnswerForm, ErasureForm, SubmitForm
 from civicloop.consultations.models import Consultation, Page, Response
 from civicloop.lib.http import client_ip
+from civicloop.middleware import activate_organisation_timezone
 
 logger = logging.getLogger(__name__)
 
 
 def _get(org_slug: str, code: str) -> Consultation:
     organisation = organisation_get_public(slug=org_slug)
+    activate_organisation_timezone(organisation)
     return selectors.consultation_get_public(organisation=organisation, code=code)
 
 
@@ -272,28 +273,15 @@ def _submit(
             idempotency_key=data["idempotency_key"],
             client_hash=services.client_fingerprint(client_ip(request)),
             honeypot=data.get("website", ""),
-            respondent_email=data.get("email", ""),
         )
     return response
 
 
 def _send_receipt(consultation: Consultation, response: Response, email: str) -> None:
-    try:
-        send_mail(
-            subject=_("Your response to %(title)s") % {"title": consultation.title},
-            message=_(
-                "Thank you for responding to “%(title)s” (%(org)s).\n\nYour reference number is %(ref)s. Quote it if you contact us about your response or ask us to erase it."
-            )
-            % {
-                "title": consultation.title,
-                "org": consultation.organisation.name,
-                "ref": response.reference,
-            },
-            from_email=None,
-            recipient_list=[email],
-        )
-    except Exception:  # the response is stored; a failed receipt must not hide that
-        logger.exception("Receipt email for %s failed", response.reference)
+    # The address goes to the queue only; it is not stored on the response.
+    from civicloop.consultations.tasks import send_receipt
+
+    transaction.on_commit(lambda: send_receipt.enqueue(response.pk, email))
 
 
 def done(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from civicloop.jobs.models import WorkerHeartbeat
 
 HEARTBEAT_SECONDS = 15
+PERIODIC_EVERY_BEATS = 240  # one hour
 logger = logging.getLogger(__name__)
 
 
@@ -30,11 +31,23 @@ def beat(worker_id: str) -> None:
     )
 
 
+def _periodic() -> None:
+    """Housekeeping that must happen even if nobody clicks anything: queued, so that
+    it runs on whichever worker is free, once an hour per worker at most."""
+    from civicloop.consultations.tasks import apply_retention
+
+    apply_retention.enqueue()
+
+
 def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
+    beats = 0
     while not stop.wait(HEARTBEAT_SECONDS):
         try:
             close_old_connections()
             beat(worker_id)
+            beats += 1
+            if beats % PERIODIC_EVERY_BEATS == 1:
+                _periodic()
         except Exception:  # a missed beat must not kill the worker
             logger.warning("Worker heartbeat failed; will retry.", exc_info=True)
     connection.close()
