@@ -134,3 +134,95 @@ def test_scripts_run_under_the_content_security_policy(live_server, browser, alp
     assert page.evaluate("typeof window.htmx") == "object"
     assert problems == []
     context.close()
+
+
+def test_answering_a_consultation_passes_axe_on_every_page(live_server, page, consultation):
+    """The whole public flow, with JavaScript, checked by axe at every step."""
+    base = f"{live_server.url}/o/alpha/consultations/{consultation.code}"
+    seen: list[str] = []
+
+    def check(label: str) -> None:
+        assert axe_violations(page) == [], label
+        seen.append(label)
+
+    page.goto(f"{live_server.url}/o/alpha/consultations/")
+    check("hub")
+    page.goto(f"{base}/")
+    check("consultation page")
+    page.click("text=Start now")
+    check("section 1")
+    page.click("button:has-text('Continue')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    check("section 1 with errors")
+    page.check("input[name=agree][value=disagree]")
+    page.fill("textarea[name=why]", "It took four weeks")
+    page.check("input[name=priorities][value=speed]")
+    page.click("button:has-text('Continue')")
+    page.select_option("select[name=rank__1]", "email")
+    page.select_option("select[name=rank__2]", "phone")
+    page.select_option("select[name=rank__3]", "text")
+    check("section 2 (ranking, shown by skip logic)")
+    page.click("button:has-text('Continue')")
+    page.fill("input[name=postcode]", "sw1a 1aa")
+    page.check("input[name=age][value=prefer_not_to_say]")
+    check("section 3 (about you)")
+    page.click("button:has-text('Save and come back later')")
+    check("saved")
+    page.goto(f"{base}/check/")
+    check("check your answers")
+    page.click("button:has-text('Send response')")
+    assert page.locator(".govuk-panel--confirmation").is_visible()
+    check("confirmation")
+    page.goto(f"{base}/erase/")
+    check("erasure request")
+    assert len(seen) == 10
+    from civicloop.consultations.models import Response
+
+    stored = Response.objects.get()
+    assert stored.answers["rank"] == ["email", "phone", "text"]
+    assert stored.answers["postcode"] == "SW1A 1AA"
+
+
+def test_answering_without_javascript_on_a_phone(live_server, browser, consultation):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    base = f"{live_server.url}/o/alpha/consultations/{consultation.code}"
+    page.goto(f"{base}/start/")
+    page.check("input[name=agree][value=agree]")
+    page.click("button:has-text('Continue')")
+    page.click("button:has-text('Continue')")  # about you: all optional
+    page.click("button:has-text('Send response')")
+    assert page.locator(".govuk-panel--confirmation").is_visible()
+    # No horizontal scrolling on a small screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    context.close()
+
+
+def test_staff_consultation_pages_pass_axe(live_server, page, alpha, alice, consultation):
+    from civicloop.consultations import services
+    from tests.conftest import PASSWORD
+
+    response, _ = services.response_submit(
+        consultation=consultation,
+        answers={"agree": "agree", "why": "Fine"},
+        channel="web",
+        idempotency_key="x",
+    )
+    sign_in(page, live_server.url, alice.email, PASSWORD)
+    page.wait_for_url(f"{live_server.url}/staff/alpha/")
+    base = f"{live_server.url}/staff/alpha/consultations"
+    for path in (
+        "/",
+        f"/{consultation.code}/",
+        f"/{consultation.code}/edit/",
+        f"/{consultation.code}/questions/",
+        f"/{consultation.code}/preview/",
+        f"/{consultation.code}/responses/",
+        f"/{consultation.code}/responses/{response.reference}/",
+        f"/{consultation.code}/responses/new/",
+        f"/{consultation.code}/import/",
+        f"/{consultation.code}/documents/",
+    ):
+        page.goto(base + path)
+        assert page.locator("h1").count() == 1, path
+        assert axe_violations(page) == [], path

@@ -313,3 +313,16 @@ def test_documents_checked_by_content(consultation, alice_client):
         reverse("consultations:document", args=["alpha", consultation.code, doc.code])
     )
     assert b"".join(public.streaming_content).startswith(b"%PDF")
+
+
+def test_structure_cache_follows_every_edit(alpha, alice, consultation_factory):
+    draft = consultation_factory(alpha, alice, open_now=False)
+    owner = Membership.objects.get(user=alice, organisation=alpha)
+    assert "late" not in services.structure(draft)[1]
+    page = draft.pages.first()
+    question = services.question_save(
+        actor_membership=owner, consultation=draft, page=page, key="late", type="free_text", text="Late"
+    )
+    assert "late" in services.structure(draft)[1]
+    services.question_delete(actor_membership=owner, question=question)
+    assert "late" not in services.structure(draft)[1]

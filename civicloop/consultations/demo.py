@@ -427,10 +427,9 @@ def _parking(org: Organisation, author: User, rng: random.Random, now: dt.dateti
                 answers["reasons"] = text
             answers.update(_demographics(rng, [a.lower().replace(" ", "_") for a in areas], []))
             answers.pop("disability", None)  # not asked in the council's consultations
-            submitted = (
-                c.closes_at - dt.timedelta(minutes=rng.randint(60, 50 * 24 * 60))
-                if closed
-                else now - dt.timedelta(minutes=rng.randint(5, 9 * 24 * 60))
+            end = c.closes_at if closed and c.closes_at else now
+            submitted = end - dt.timedelta(
+                minutes=rng.randint(60, 50 * 24 * 60) if closed else rng.randint(5, 9 * 24 * 60)
             )
             rows.append(
                 Response(

@@ -67,6 +67,8 @@ class Consultation(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     outcome = models.TextField(_("what we did"), blank=True)
     personal_data_erased_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever a page or question changes, so cached structures are never stale.
+    structure_version = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

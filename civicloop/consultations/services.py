@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -247,6 +247,7 @@ def page_save(
         raise ValidationError({"show_if_key": _("Choose a question from an earlier section.")})
     page.full_clean()
     page.save()
+    _structure_changed(consultation)
     old, new = changed(before, snapshot(page, ["title", "intro", "show_if_key", "show_if_values"]))
     audit_record(
         actor=actor_membership.user,
@@ -293,6 +294,7 @@ def question_save(
     ):
         raise ValidationError({"key": _("Another question already uses this key.")})
     question.save()
+    _structure_changed(consultation)
     old, new = changed(before, snapshot(question, names))
     audit_record(
         actor=actor_membership.user,
@@ -319,6 +321,7 @@ def question_move(*, actor_membership: Membership, question: Question, direction
             if q.position != position:
                 q.position = position
                 q.save(update_fields=["position"])
+        _structure_changed(question.consultation)
         audit_record(
             actor=actor_membership.user,
             organisation=question.consultation.organisation,
@@ -342,6 +345,7 @@ def question_delete(*, actor_membership: Membership, question: Question) -> None
         before={"key": question.key, "text": question.text},
     )
     question.delete()
+    _structure_changed(question.consultation)
 
 
 @transaction.atomic
@@ -393,9 +397,37 @@ def client_fingerprint(ip: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
 
 
+_STRUCTURES: dict[tuple[int, str, int], tuple[list[Page], dict[str, Question]]] = {}
+
+
+def structure(consultation: Consultation) -> tuple[list[Page], dict[str, Question]]:
+    """The consultation's sections (questions prefetched) and its questions by key.
+
+    Cached per process by structure version: every submission needs it, and it only
+    changes through page_save/question_save/question_move/question_delete."""
+    # The random code too: a row id can be reused after a deletion (SQLite), a code cannot.
+    cache_key = (consultation.pk, consultation.code, consultation.structure_version)
+    cached = _STRUCTURES.get(cache_key)
+    if cached is None:
+        pages = list(consultation.pages.prefetch_related("questions"))
+        questions = {q.key: q for page in pages for q in page.questions.all()}
+        cached = (pages, questions)
+        if len(_STRUCTURES) > 256:
+            _STRUCTURES.clear()
+        _STRUCTURES[cache_key] = cached
+    return cached
+
+
+def _structure_changed(consultation: Consultation) -> None:
+    Consultation.objects.filter(pk=consultation.pk).update(
+        structure_version=F("structure_version") + 1
+    )
+    consultation.refresh_from_db(fields=["structure_version"])
+
+
 def visible_questions(consultation: Consultation, answers: dict[str, Any]) -> list[Question]:
     shown: list[Question] = []
-    for page in consultation.pages.prefetch_related("questions"):
+    for page in structure(consultation)[0]:
         if page.is_shown(answers):
             shown.extend(page.questions.all())
     return shown
@@ -404,7 +436,7 @@ def visible_questions(consultation: Consultation, answers: dict[str, Any]) -> li
 def clean_answers(consultation: Consultation, raw: dict[str, Any]) -> dict[str, Any]:
     """Validate a whole set of answers keyed by question key. Raises a ValidationError
     whose dict names each bad key; answers on sections that skip logic hides are dropped."""
-    questions = {q.key: q for q in consultation.questions.select_related("page")}
+    questions = structure(consultation)[1]
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(raw) - set(questions))
     for key in unknown:
@@ -425,15 +457,29 @@ def clean_answers(consultation: Consultation, raw: dict[str, Any]) -> dict[str, 
     return {k: v for k, v in cleaned.items() if k in shown and v not in (None, "", [])}
 
 
-def _flags(consultation: Consultation, client_hash: str, honeypot: str) -> list[str]:
+def client_recent_counts(consultation: Consultation, client_hash: str) -> tuple[int, int]:
+    """Responses from this client to this consultation in the last minute and hour (one query)."""
+    now = timezone.now()
+    counts = Response.objects.filter(
+        consultation=consultation,
+        client_hash=client_hash,
+        submitted_at__gte=now - dt.timedelta(hours=1),
+    ).aggregate(
+        hour=Count("id"),
+        minute=Count("id", filter=Q(submitted_at__gte=now - dt.timedelta(minutes=1))),
+    )
+    return counts["minute"], counts["hour"]
+
+
+def _flags(
+    consultation: Consultation, client_hash: str, honeypot: str, recent: int | None
+) -> list[str]:
     flags = []
     if honeypot:
         flags.append("honeypot")
     if client_hash:
-        hour_ago = timezone.now() - dt.timedelta(hours=1)
-        recent = Response.objects.filter(
-            consultation=consultation, client_hash=client_hash, submitted_at__gte=hour_ago
-        ).count()
+        if recent is None:
+            recent = client_recent_counts(consultation, client_hash)[1]
         if recent >= settings.CIVICLOOP_RESPONSES_PER_CLIENT_HOUR:
             flags.append("many_from_one_client")
     return flags
@@ -457,6 +503,8 @@ def response_submit(
     import_batch: ImportBatch | None = None,
     import_row: int | None = None,
     validated: bool = False,
+    recent_from_client: int | None = None,
+    checked_new: bool = False,
 ) -> tuple[Response, bool]:
     """Store one response, exactly once per idempotency key.
 
@@ -484,7 +532,7 @@ def response_submit(
         channel=channel,
         answers=cleaned,
         client_hash=client_hash,
-        flags=_flags(consultation, client_hash, honeypot),
+        flags=_flags(consultation, client_hash, honeypot, recent_from_client),
         respondent_name=respondent_name[:200],
         respondent_email=respondent_email,
         entered_by=entered_by,

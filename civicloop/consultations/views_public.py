@@ -4,7 +4,6 @@ Answers live in the session until submitted, so nothing needs JavaScript."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from pathlib import Path
@@ -16,7 +15,6 @@ from django.db import DatabaseError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicloop.accounts.selectors import organisation_get_public
@@ -49,7 +47,7 @@ def _save_flow(request: HttpRequest, consultation: Consultation, flow: dict[str,
 
 
 def _pages(consultation: Consultation) -> list[Page]:
-    return list(consultation.pages.prefetch_related("questions"))
+    return services.structure(consultation)[0]
 
 
 def _next_page(pages: list[Page], after: int, answers: dict[str, Any]) -> Page | None:
@@ -202,11 +200,18 @@ def check(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     form = SubmitForm(request.POST or None, initial={"idempotency_key": flow["key"]})
     error = ""
     if request.method == "POST" and form.is_valid():
-        limited = _over_limit(request, consultation)
-        if limited:
+        fingerprint = services.client_fingerprint(client_ip(request))
+        last_minute, last_hour = services.client_recent_counts(consultation, fingerprint)
+        if last_minute >= settings.CIVICLOOP_SUBMISSIONS_PER_MINUTE:
+            limited = render(
+                request, "consultations/public/slow_down.html", _context(consultation), status=429
+            )
+            limited["Retry-After"] = "60"
             return limited
         try:
-            response = _submit(request, consultation, flow, form.cleaned_data)
+            response = _submit(
+                request, consultation, flow, form.cleaned_data, fingerprint, last_hour
+            )
         except services.ConsultationClosed:
             return render(
                 request, "consultations/public/closed.html", _context(consultation), status=410
@@ -240,23 +245,13 @@ def check(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     )
 
 
-def _over_limit(request: HttpRequest, consultation: Consultation) -> HttpResponse | None:
-    fingerprint = services.client_fingerprint(client_ip(request))
-    minute_ago = timezone.now() - dt.timedelta(minutes=1)
-    recent = Response.objects.filter(
-        consultation=consultation, client_hash=fingerprint, submitted_at__gte=minute_ago
-    ).count()
-    if recent >= settings.CIVICLOOP_SUBMISSIONS_PER_MINUTE:
-        response = render(
-            request, "consultations/public/slow_down.html", _context(consultation), status=429
-        )
-        response["Retry-After"] = "60"
-        return response
-    return None
-
-
 def _submit(
-    request: HttpRequest, consultation: Consultation, flow: dict[str, Any], data: dict[str, Any]
+    request: HttpRequest,
+    consultation: Consultation,
+    flow: dict[str, Any],
+    data: dict[str, Any],
+    fingerprint: str,
+    last_hour: int,
 ) -> Response:
     with transaction.atomic():
         if (
@@ -271,8 +266,10 @@ def _submit(
             answers=flow["answers"],
             channel=Response.Channel.WEB,
             idempotency_key=data["idempotency_key"],
-            client_hash=services.client_fingerprint(client_ip(request)),
+            client_hash=fingerprint,
             honeypot=data.get("website", ""),
+            recent_from_client=last_hour,
+            checked_new=True,
         )
     return response
 
