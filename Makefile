@@ -53,8 +53,11 @@ format: setup ## Apply ruff's fixes and formatting.
 messages: setup ## Compile the translation catalogues (Welsh).
 	cd civicloop && ../$(VENV)/bin/django-admin compilemessages --ignore=.venv
 
-bench: setup ## Benchmarks; figures go into docs/benchmarks.md.
+bench: setup ## Benchmarks (page serving, public submission load test); figures go into docs/benchmarks.md.
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+	  { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/submit_load.py
 
 eval: setup ## Quality evaluations of the engine on ../shared/data.
 	@echo "No engine evaluations yet: the analysis engine arrives with the Understand issue."

@@ -237,3 +237,23 @@ def test_erasure_request_marks_the_response_without_revealing_it(consultation, c
 def test_unknown_section_is_404(consultation, client, position):
     client.get(url("start", consultation))
     assert client.get(url("answer", consultation, position)).status_code == 404
+
+
+def test_a_database_failure_while_saving_keeps_the_answers(consultation, client, monkeypatch):
+    from django.db import OperationalError
+
+    key = answer_all(client, consultation)
+    original = Response.save
+
+    def fail(self, *args, **kwargs):
+        raise OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Response, "save", fail)
+    r = client.post(url("check", consultation), {"idempotency_key": key})
+    assert r.status_code == 503
+    assert "could not save your response" in r.text
+    assert "Because it matters" in r.text  # the answers are still on the page
+    assert Response.objects.count() == 0
+    monkeypatch.setattr(Response, "save", original)
+    assert client.post(url("check", consultation), {"idempotency_key": key}).status_code == 302
+    assert Response.objects.count() == 1

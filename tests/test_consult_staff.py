@@ -321,8 +321,48 @@ def test_structure_cache_follows_every_edit(alpha, alice, consultation_factory):
     assert "late" not in services.structure(draft)[1]
     page = draft.pages.first()
     question = services.question_save(
-        actor_membership=owner, consultation=draft, page=page, key="late", type="free_text", text="Late"
+        actor_membership=owner,
+        consultation=draft,
+        page=page,
+        key="late",
+        type="free_text",
+        text="Late",
     )
     assert "late" in services.structure(draft)[1]
     services.question_delete(actor_membership=owner, question=question)
     assert "late" not in services.structure(draft)[1]
+
+
+def test_edit_a_question_and_a_section(alpha, alice, alice_client, consultation_factory):
+    draft = consultation_factory(alpha, alice, open_now=False)
+    question = draft.questions.get(key="priorities")
+    page_url = reverse("consultations:question_edit", args=["alpha", draft.code, question.pk])
+    assert "Speed\nQuality" in alice_client.get(page_url).text
+    r = alice_client.post(
+        page_url,
+        {
+            "type": "multiple_choice",
+            "text": "What matters?",
+            "key": "priorities",
+            "options": "Speed\nCost",
+        },
+    )
+    assert r.status_code == 302
+    question.refresh_from_db()
+    assert question.text == "What matters?" and question.options == ["Speed", "Cost"]
+    assert AuditEvent.objects.filter(action="consultation.question_updated").exists()
+    section = draft.pages.get(position=2)
+    section_url = reverse("consultations:page_edit", args=["alpha", draft.code, section.pk])
+    r = alice_client.post(
+        section_url, {"title": "Problems", "show_if_key": "agree", "show_if_values": "disagree"}
+    )
+    assert r.status_code == 302
+    section.refresh_from_db()
+    assert section.title == "Problems" and section.show_if_values == ["disagree"]
+    # Skip logic may only refer to an earlier section.
+    first = draft.pages.get(position=1)
+    r = alice_client.post(
+        reverse("consultations:page_edit", args=["alpha", draft.code, first.pk]),
+        {"title": "x", "show_if_key": "age", "show_if_values": "x"},
+    )
+    assert r.status_code == 200 and "Select a valid choice" in r.text

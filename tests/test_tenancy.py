@@ -91,6 +91,8 @@ def alpha_objects(
         "consultations:edit": lambda: c,
         "consultations:builder": lambda: c,
         "consultations:preview": lambda: c,
+        "consultations:question_edit": lambda: {**c, "pk": consultation.questions.first().pk},
+        "consultations:page_edit": lambda: {**c, "pk": consultation.pages.first().pk},
         "consultations:documents": lambda: c,
         "consultations:invitations": lambda: c,
         "consultations:responses": lambda: c,
@@ -138,7 +140,7 @@ def test_outsider_gets_404_on_every_staff_page(alpha_objects, charlie_client, me
         response = getattr(charlie_client, method)(url)
         assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
         checked += 1
-    assert checked >= 23
+    assert checked >= 25
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(alpha_objects, client):

@@ -27,10 +27,15 @@ def consultation_get(*, organisation: Organisation, code: str) -> Consultation:
         raise Http404 from None
 
 
-def consultation_get_public(*, organisation: Organisation, code: str) -> Consultation:
-    """Public pages show anything but drafts."""
-    consultation = consultation_get(organisation=organisation, code=code)
-    if consultation.status == Consultation.Status.DRAFT:
+def consultation_get_public(*, org_slug: str, code: str) -> Consultation:
+    """Public pages show anything but drafts (one query, organisation included)."""
+    consultation = (
+        Consultation.objects.select_related("organisation")
+        .filter(organisation__slug=org_slug, code=code)
+        .exclude(status=Consultation.Status.DRAFT)
+        .first()
+    )
+    if consultation is None:
         raise Http404
     return consultation
 

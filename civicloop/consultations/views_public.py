@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 
 
 def _get(org_slug: str, code: str) -> Consultation:
-    organisation = organisation_get_public(slug=org_slug)
-    activate_organisation_timezone(organisation)
-    return selectors.consultation_get_public(organisation=organisation, code=code)
+    consultation = selectors.consultation_get_public(org_slug=org_slug, code=code)
+    activate_organisation_timezone(consultation.organisation)
+    return consultation
 
 
 def _flow(request: HttpRequest, consultation: Consultation) -> dict[str, Any]:

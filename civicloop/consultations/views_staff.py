@@ -195,6 +195,75 @@ def builder(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@org_view(write=Capability.DRAFT)
+def question_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    consultation = _consultation(request, code)
+    question = selectors.question_get(consultation=consultation, pk=pk)
+    initial = {
+        "type": question.type,
+        "text": question.text,
+        "hint": question.hint,
+        "key": question.key,
+        "required": question.required,
+        "options": "\n".join(question.options),
+        "max_length": question.max_length,
+    }
+    form = QuestionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data["key"] = data["key"].replace("-", "_")
+        try:
+            services.question_save(
+                actor_membership=request.membership,  # type: ignore[attr-defined]
+                consultation=consultation,
+                page=question.page,
+                question=question,
+                **data,
+            )
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("Question saved."))
+            return _back(consultation, "builder")
+    return render(
+        request,
+        "consultations/staff/question_edit.html",
+        {"consultation": consultation, "question": question, "form": form},
+    )
+
+
+@org_view(write=Capability.DRAFT)
+def page_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    consultation = _consultation(request, code)
+    page = selectors.page_get(consultation=consultation, pk=pk)
+    earlier = list(consultation.questions.filter(page__position__lt=page.position))
+    initial = {
+        "title": page.title,
+        "intro": page.intro,
+        "show_if_key": page.show_if_key,
+        "show_if_values": "\n".join(page.show_if_values),
+    }
+    form = PageForm(request.POST or None, initial=initial, earlier=earlier)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.page_save(
+                actor_membership=request.membership,  # type: ignore[attr-defined]
+                consultation=consultation,
+                page=page,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("Section saved."))
+            return _back(consultation, "builder")
+    return render(
+        request,
+        "consultations/staff/page_edit.html",
+        {"consultation": consultation, "page": page, "form": form},
+    )
+
+
 @org_view()
 def preview(request: HttpRequest, code: str) -> HttpResponse:
     consultation = _consultation(request, code)
