@@ -32,7 +32,7 @@ from run import drop, env_for, free_port, postgres_database, wait_until_up
 PREPARED = int(os.environ.get("BENCH_PREPARED", "9000"))  # more than a run can send
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 REPLAYS = 500
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 WRK_THREADS = 2
 WORKERS = os.environ.get("BENCH_WORKERS", "3")
 THREADS = os.environ.get("BENCH_THREADS", "2")

@@ -29,13 +29,13 @@ def consultation_get(*, organisation: Organisation, code: str) -> Consultation:
 
 def consultation_get_public(*, org_slug: str, code: str) -> Consultation:
     """Public pages show anything but drafts (one query, organisation included)."""
-    consultation = (
-        Consultation.objects.select_related("organisation")
-        .filter(organisation__slug=org_slug, code=code)
-        .exclude(status=Consultation.Status.DRAFT)
-        .first()
-    )
-    if consultation is None:
+    try:
+        consultation = Consultation.objects.select_related("organisation").get(
+            organisation__slug=org_slug, code=code
+        )
+    except Consultation.DoesNotExist:
+        raise Http404 from None
+    if consultation.status == Consultation.Status.DRAFT:
         raise Http404
     return consultation
 

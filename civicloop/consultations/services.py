@@ -12,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -457,18 +457,39 @@ def clean_answers(consultation: Consultation, raw: dict[str, Any]) -> dict[str, 
     return {k: v for k, v in cleaned.items() if k in shown and v not in (None, "", [])}
 
 
+_RECENT_SQL = (
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN submitted_at >= %s THEN 1 ELSE 0 END), 0) "
+    "FROM consultations_response "
+    "WHERE consultation_id = %s AND client_hash = %s AND submitted_at >= %s"
+)
+
+
 def client_recent_counts(consultation: Consultation, client_hash: str) -> tuple[int, int]:
-    """Responses from this client to this consultation in the last minute and hour (one query)."""
+    """Responses from this client to this consultation in the last minute and hour.
+
+    Hand-written SQL (portable across SQLite and PostgreSQL): it runs on every public
+    submission, and building it through the ORM cost more than running it."""
     now = timezone.now()
-    counts = Response.objects.filter(
-        consultation=consultation,
-        client_hash=client_hash,
-        submitted_at__gte=now - dt.timedelta(hours=1),
-    ).aggregate(
-        hour=Count("id"),
-        minute=Count("id", filter=Q(submitted_at__gte=now - dt.timedelta(minutes=1))),
-    )
-    return counts["minute"], counts["hour"]
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECENT_SQL,
+            [
+                adapt(now - dt.timedelta(minutes=1)),
+                consultation.pk,
+                client_hash,
+                adapt(now - dt.timedelta(hours=1)),
+            ],
+        )
+        hour, minute = cursor.fetchone()
+    return int(minute), int(hour)
+
+
+def existing_response(consultation: Consultation, idempotency_key: str) -> Response | None:
+    try:
+        return Response.objects.get(consultation=consultation, idempotency_key=idempotency_key)
+    except Response.DoesNotExist:
+        return None
 
 
 def _flags(
@@ -553,9 +574,7 @@ def response_submit(
                 )
     except IntegrityError:
         # A concurrent request with the same key won the race: return its response.
-        existing = Response.objects.filter(
-            consultation=consultation, idempotency_key=idempotency_key
-        ).first()
+        existing = existing_response(consultation, idempotency_key)
         if existing is None:
             raise
         return existing, False

@@ -188,9 +188,9 @@ def check(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
     flow = _flow(request, consultation)
     # A refresh or double click after success shows the same confirmation.
     if request.method == "POST":
-        existing = Response.objects.filter(
-            consultation=consultation, idempotency_key=request.POST.get("idempotency_key", "")
-        ).first()
+        existing = services.existing_response(
+            consultation, request.POST.get("idempotency_key", "")[:100]
+        )
         if existing is not None:
             request.session[f"consult_done:{consultation.code}"] = existing.reference
             return redirect("consultations:done", org_slug=org_slug, code=code)
