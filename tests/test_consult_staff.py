@@ -366,3 +366,22 @@ def test_edit_a_question_and_a_section(alpha, alice, alice_client, consultation_
         {"title": "x", "show_if_key": "age", "show_if_values": "x"},
     )
     assert r.status_code == 200 and "Select a valid choice" in r.text
+
+
+def test_invitation_links_are_shown_once_and_emailed_to_addresses(
+    alpha, alice, alice_client, consultation_factory, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    c = consultation_factory(alpha, alice, access="invited")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = alice_client.post(
+            staff_url("invitations", c), {"labels": "Flat 4, Mill House\ntenant@example.org"}
+        )
+    links = re.findall(r"http://testserver/o/alpha/consultations/\w+/\?invite=[\w-]+", page.text)
+    assert len(links) == 2
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["tenant@example.org"]
+    assert links[1] in mail.outbox[0].body
+    assert c.respondent_invitations.count() == 2
+    event = AuditEvent.objects.get(action="consultation.respondent_invitations_created")
+    assert event.after == {"count": 2, "emailed": 1}

@@ -256,7 +256,9 @@ class InviteRespondentsForm(GDSForm):
     labels = forms.CharField(
         label=_("Who the links are for, one per line"),
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("For example a tenancy reference. One one-time link is made per line."),
+        help_text=_(
+            "A tenancy reference to print on a letter, or an email address to send the link by email. One one-time link per line."
+        ),
     )
 
     def clean_labels(self) -> list[str]:

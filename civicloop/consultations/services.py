@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -772,23 +773,49 @@ def draft_load(*, consultation: Consultation, token: str) -> dict[str, Any] | No
 
 @transaction.atomic
 def respondent_invitations_create(
-    *, actor_membership: Membership, consultation: Consultation, labels: list[str]
+    *,
+    actor_membership: Membership,
+    consultation: Consultation,
+    labels: list[str],
+    link_template: str = "",
 ) -> list[tuple[str, str]]:
-    """Make one-time links; returns (label, token) pairs to print or email."""
+    """Make one-time links; returns (label, token) pairs to print.
+
+    A label that is an email address also gets its link by email (queued once the
+    transaction commits) when ``link_template`` (containing ``{token}``) is given."""
+    from django.core.validators import validate_email
+
+    from civicloop.consultations.tasks import send_respondent_invitation
+
     _require(actor_membership, Capability.DRAFT)
     made = []
+    emailed = 0
     for label in labels:
         token = secrets.token_urlsafe(18)
         RespondentInvitation.objects.create(
             consultation=consultation, token_hash=hash_token(token), label=label[:200]
         )
         made.append((label, token))
+        if link_template:
+            try:
+                validate_email(label)
+            except ValidationError:
+                continue
+            transaction.on_commit(
+                partial(
+                    send_respondent_invitation.enqueue,
+                    consultation.pk,
+                    label,
+                    link_template.replace("{token}", token),
+                )
+            )
+            emailed += 1
     audit_record(
         actor=actor_membership.user,
         organisation=consultation.organisation,
         action="consultation.respondent_invitations_created",
         target=consultation,
-        after={"count": len(made)},
+        after={"count": len(made), "emailed": emailed},
     )
     return made
 

@@ -34,6 +34,29 @@ def send_receipt(response_id: int, email: str) -> None:
 
 
 @task()
+def send_respondent_invitation(consultation_id: int, email: str, link: str) -> None:
+    from civicloop.consultations.models import Consultation
+
+    consultation = Consultation.objects.select_related("organisation").get(pk=consultation_id)
+    send_mail(
+        subject=_("%(org)s asks for your views: %(title)s")
+        % {"org": consultation.organisation.name, "title": consultation.title},
+        message=_(
+            "%(org)s invites you to take part in “%(title)s”.\n\n%(summary)s\n\nYour personal link (it works once, for one response):\n%(link)s\n\nThe consultation closes %(closes)s."
+        )
+        % {
+            "org": consultation.organisation.name,
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "link": link,
+            "closes": consultation.closes_at.strftime("%d %B %Y") if consultation.closes_at else "",
+        },
+        from_email=None,
+        recipient_list=[email],
+    )
+
+
+@task()
 def apply_retention() -> int:
     """Erase personal data whose retention period has ended (run hourly by workers)."""
     done = retention_apply()

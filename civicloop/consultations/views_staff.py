@@ -309,15 +309,16 @@ def invitations(request: HttpRequest, code: str) -> HttpResponse:
     form = InviteRespondentsForm(request.POST or None)
     links: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
-        made = services.respondent_invitations_create(
-            actor_membership=request.membership,  # type: ignore[attr-defined]
-            consultation=consultation,
-            labels=form.cleaned_data["labels"],
-        )
         base = request.build_absolute_uri(
             reverse(
                 "consultations:detail", args=[consultation.organisation.slug, consultation.code]
             )
+        )
+        made = services.respondent_invitations_create(
+            actor_membership=request.membership,  # type: ignore[attr-defined]
+            consultation=consultation,
+            labels=form.cleaned_data["labels"],
+            link_template=f"{base}?invite={{token}}",
         )
         links = [(label, f"{base}?invite={token}") for label, token in made]
     return render(
