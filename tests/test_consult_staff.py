@@ -244,7 +244,15 @@ def test_staff_confirm_erasure(consultation, alice_client, member_of):
         ).status_code
         == 403
     )
-    alice_client.post(staff_url("response", consultation, response.reference), {"form": "erase"})
+    confirm = alice_client.post(
+        staff_url("response", consultation, response.reference), {"form": "erase"}
+    )
+    assert "Are you sure" in confirm.text
+    response.refresh_from_db()
+    assert response.erased_at is None  # nothing happens until confirmed
+    alice_client.post(
+        staff_url("response", consultation, response.reference), {"form": "erase_confirmed"}
+    )
     response.refresh_from_db()
     assert response.answers == {} and response.erased_at
     assert AuditEvent.objects.filter(action="response.erased").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -371,11 +371,15 @@ def response_detail(request: HttpRequest, code: str, reference: str) -> HttpResp
                     _("Redacted. The original is kept apart until the retention period ends."),
                 )
                 return redirect(request.path)
-            if form_name == "erase":
+            if form_name in {"erase", "erase_confirmed"}:
                 if not membership.can(Capability.CONFIGURE):
-                    from django.core.exceptions import PermissionDenied
-
                     raise PermissionDenied
+                if form_name == "erase":  # ask first: erasure cannot be undone
+                    return render(
+                        request,
+                        "consultations/staff/erase_confirm.html",
+                        {"consultation": consultation, "response": response},
+                    )
                 services.response_erase(actor_membership=membership, response=response)
                 messages.success(request, _("The response was erased."))
                 return redirect(request.path)
