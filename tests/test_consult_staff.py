@@ -393,3 +393,22 @@ def test_invitation_links_are_shown_once_and_emailed_to_addresses(
     assert c.respondent_invitations.count() == 2
     event = AuditEvent.objects.get(action="consultation.respondent_invitations_created")
     assert event.after == {"count": 2, "emailed": 1}
+
+
+def test_response_browser_pages_keep_the_filters(
+    consultation, alice_client, django_assert_max_num_queries
+):
+    for n in range(30):
+        services.response_submit(
+            consultation=consultation,
+            answers={"agree": "agree"},
+            channel="paper",
+            idempotency_key=f"p{n}",
+        )
+    with django_assert_max_num_queries(12):  # does not grow with the number of responses
+        first = alice_client.get(staff_url("responses", consultation), {"channel": "paper"})
+    assert "Page 1 of 2" in first.text
+    assert first.text.count("/responses/") - first.text.count("/responses/new/") >= 25
+    assert "channel=paper&amp;page=2" in first.text
+    second = alice_client.get(staff_url("responses", consultation), {"channel": "paper", "page": 2})
+    assert "Page 2 of 2" in second.text

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from civicloop.accounts.forms import DATE_ATTRS, GDSForm, GDSModelForm
 from civicloop.consultations import questions as qt
 from civicloop.consultations.models import Consultation, Question, Response
+from civicloop.consultations.services import CONSULTATION_FIELDS
 
 
 class AnswerForm(forms.Form):
@@ -73,18 +74,7 @@ class ErasureForm(GDSForm):
 class ConsultationForm(GDSModelForm):
     class Meta:
         model = Consultation
-        fields = [
-            "title",
-            "summary",
-            "body",
-            "tags",
-            "opens_at",
-            "closes_at",
-            "contact",
-            "privacy_notice",
-            "access",
-            "retention_days",
-        ]
+        fields = CONSULTATION_FIELDS
         widgets = {
             "opens_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local", "class": "govuk-input govuk-input--width-20"},
