@@ -59,8 +59,8 @@ bench: setup ## Benchmarks (page serving, public submission load test); figures 
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/submit_load.py
 
-eval: setup ## Quality evaluations of the engine on ../shared/data.
-	@echo "No engine evaluations yet: the analysis engine arrives with the Understand issue."
+eval: setup ## Quality evaluations of the engine on ../shared/data; tables go into docs/benchmarks.md.
+	$(PY) engine/evals/campaigns.py
 
 lock: ## Re-resolve requirements/*.txt with hashes from requirements/*.in.
 	@PY_FOUND=$$(scripts/find-python) || exit 1; \

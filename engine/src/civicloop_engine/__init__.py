@@ -6,7 +6,8 @@ can be tested, benchmarked and reused on its own.
 
 from __future__ import annotations
 
+from civicloop_engine.campaigns import Campaign, CampaignDetector, pairwise_scores
 from civicloop_engine.text import fingerprint, normalise
 
-__all__ = ["fingerprint", "normalise"]
+__all__ = ["Campaign", "CampaignDetector", "fingerprint", "normalise", "pairwise_scores"]
 __version__ = "0.1.0"
