@@ -27,6 +27,7 @@ from civicloop.accounts.models import User
 from civicloop.accounts.roles import Capability, Role
 from civicloop.jobs.models import Job
 from civicloop.jobs.services import job_start
+from civicloop.middleware import activate_organisation_timezone
 
 
 def _form_errors_from(exc: ValidationError, form: object) -> None:
@@ -265,6 +266,7 @@ def public_organisation(request: HttpRequest, org_slug: str) -> HttpResponse:
     from civicloop.consultations.selectors import consultation_list_public
 
     organisation = selectors.organisation_get_public(slug=org_slug)
+    activate_organisation_timezone(organisation)
     open_consultations, _closed = consultation_list_public(organisation=organisation)
     return render(
         request,

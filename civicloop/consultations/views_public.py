@@ -63,6 +63,7 @@ def _context(consultation: Consultation, **extra: Any) -> dict[str, Any]:
 
 def hub(request: HttpRequest, org_slug: str) -> HttpResponse:
     organisation = organisation_get_public(slug=org_slug)
+    activate_organisation_timezone(organisation)
     query = request.GET.get("q", "").strip()[:100]
     open_, closed = selectors.consultation_list_public(organisation=organisation, query=query)
     return render(
