@@ -61,6 +61,7 @@ bench: setup ## Benchmarks (page serving, public submission load test); figures 
 
 eval: setup ## Quality evaluations of the engine on ../shared/data; tables go into docs/benchmarks.md.
 	$(PY) engine/evals/campaigns.py
+	$(PY) engine/evals/themes.py
 
 lock: ## Re-resolve requirements/*.txt with hashes from requirements/*.in.
 	@PY_FOUND=$$(scripts/find-python) || exit 1; \

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from civicloop_engine.campaigns import Campaign, CampaignDetector, pairwise_scores
 from civicloop_engine.text import fingerprint, normalise
+from civicloop_engine.themes import Theme, ThemeFinder
 
-__all__ = ["Campaign", "CampaignDetector", "fingerprint", "normalise", "pairwise_scores"]
+__all__ = [
+    "Campaign",
+    "CampaignDetector",
+    "Theme",
+    "ThemeFinder",
+    "fingerprint",
+    "normalise",
+    "pairwise_scores",
+]
 __version__ = "0.1.0"

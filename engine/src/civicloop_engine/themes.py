@@ -1,0 +1,186 @@
+"""Theme discovery: what people are talking about, with counts and quotes.
+
+A lexical first version: TF-IDF over words and word pairs, factorised with NMF.
+Unless the analyst asks for a number, the number of themes grows with the square
+root of the number of responses (a stopgap: a searched, measured choice is still to
+come — a UMass-coherence search was tried and always chose the largest number). Every response keeps a row: empty or unmatched ones are labelled -1 ("other")."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from civicloop_engine.text import normalise
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme. ``quotes`` are indices of representative responses."""
+
+    id: int
+    label: str
+    keywords: tuple[str, ...]
+    description: str
+    count: int
+    share: float
+    quotes: tuple[int, ...]
+
+
+class ThemeFinder:
+    """Discover themes in free-text responses.
+
+    Parameters
+    ----------
+    n_themes:
+        Ask for this many themes; None uses sqrt(responses / 2), kept between
+        ``min_themes`` and ``max_themes``.
+    top_terms:
+        Keywords kept per theme.
+    random_state:
+        Seed for NMF: same input, same output.
+
+    Attributes
+    ----------
+    themes_: list[Theme]
+        Largest first; ids are positions in this list.
+    labels_: numpy.ndarray
+        Primary theme per response, -1 for "other" (empty or unmatched).
+    memberships_: list[tuple[int, ...]]
+        All themes of each response, primary first.
+    n_themes_: int
+        The number of themes used.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_themes: int | None = None,
+        min_themes: int = 4,
+        max_themes: int = 60,
+        top_terms: int = 8,
+        secondary_share: float = 0.5,
+        random_state: int = 0,
+    ) -> None:
+        self.n_themes = n_themes
+        self.min_themes = min_themes
+        self.max_themes = max_themes
+        self.top_terms = top_terms
+        self.secondary_share = secondary_share
+        self.random_state = random_state
+
+    def _factorise(self, matrix: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+        model = NMF(n_components=k, init="nndsvda", max_iter=300, random_state=self.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # NNDSVD takes square roots of values that rounding can leave a hair below
+            # zero when responses are nearly identical; the factorisation is still sound.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            weights = model.fit_transform(matrix)
+        return weights, model.components_
+
+    @staticmethod
+    def _vectorise(documents: list[str], *, strict: bool) -> tuple[TfidfVectorizer, Any]:
+        vectorizer = TfidfVectorizer(
+            stop_words="english",
+            ngram_range=(1, 2),
+            min_df=2 if strict and len(documents) >= 20 else 1,
+            max_df=0.5 if strict else 1.0,
+            sublinear_tf=True,
+            max_features=30_000,
+            token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b",  # noqa: S106 - a regex, not a password
+        )
+        return vectorizer, vectorizer.fit_transform(documents)
+
+    def fit(self, texts: Sequence[str]) -> ThemeFinder:
+        cleaned = [normalise(t or "") for t in texts]
+        n = len(cleaned)
+        self.labels_ = np.full(n, -1, dtype=np.int64)
+        self.memberships_: list[tuple[int, ...]] = [() for _ in range(n)]
+        self.themes_: list[Theme] = []
+        self.n_themes_ = 0
+        usable = [i for i, t in enumerate(cleaned) if t]
+        if len(usable) < 2:
+            return self
+        documents = [cleaned[i] for i in usable]
+        try:
+            vectorizer, matrix = self._vectorise(documents, strict=True)
+        except ValueError:
+            # Every word pruned (e.g. all responses alike): try again keeping them.
+            try:
+                vectorizer, matrix = self._vectorise(documents, strict=False)
+            except ValueError:  # nothing but stop words, numbers or symbols
+                return self
+        vocabulary = vectorizer.get_feature_names_out()
+        if self.n_themes is not None:
+            wanted = self.n_themes
+        else:
+            wanted = min(self.max_themes, max(self.min_themes, round(math.sqrt(len(usable) / 2))))
+        k = max(1, min(wanted, matrix.shape[1], len(usable)))
+        weights, components = self._factorise(matrix, k)
+        self.n_themes_ = k
+        self._assign(usable, weights, components, vocabulary, cleaned, n)
+        return self
+
+    def _assign(
+        self,
+        usable: list[int],
+        weights: np.ndarray,
+        components: np.ndarray,
+        vocabulary: np.ndarray,
+        cleaned: list[str],
+        n: int,
+    ) -> None:
+        k = components.shape[0]
+        primary = np.argmax(weights, axis=1)
+        strongest = weights[np.arange(len(usable)), primary]
+        matched = strongest > 1e-9
+        counts = np.bincount(primary[matched], minlength=k)
+        # Themes numbered largest first, so ids are stable for the same input.
+        order = [int(t) for t in np.argsort(-counts, kind="stable") if counts[t] > 0]
+        new_id = {old: new for new, old in enumerate(order)}
+        for row, index in enumerate(usable):
+            if not matched[row]:
+                continue
+            themes = [
+                t
+                for t in np.argsort(-weights[row], kind="stable")
+                if t in new_id
+                and weights[row, t] >= self.secondary_share * strongest[row]
+                and weights[row, t] > 0
+            ]
+            self.memberships_[index] = tuple(new_id[int(t)] for t in themes)
+            self.labels_[index] = new_id[int(primary[row])]
+        total = max(int(matched.sum()), 1)
+        for old in order:
+            keywords = tuple(
+                str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms]
+            )
+            members = [r for r in range(len(usable)) if matched[r] and primary[r] == old]
+            share_of_row = weights[members, old] / np.maximum(weights[members].sum(axis=1), 1e-12)
+            ranked = [members[i] for i in np.argsort(-share_of_row, kind="stable")]
+            quotes = tuple(usable[r] for r in ranked if 20 <= len(cleaned[usable[r]]) <= 600)[
+                :5
+            ] or tuple(usable[r] for r in ranked[:3])
+            self.themes_.append(
+                Theme(
+                    id=new_id[old],
+                    label=" · ".join(keywords[:3]),
+                    keywords=keywords,
+                    description=f"Responses about {', '.join(keywords[:3])}.",
+                    count=len(members),
+                    share=len(members) / total,
+                    quotes=quotes[:5],
+                )
+            )
+
+    def fit_predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.fit(texts).labels_
