@@ -197,6 +197,12 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from civicloop_engine.cli import main as analyse_main
+
+    return analyse_main(args.rest)
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     _setup()
     from civicloop.accounts.models import Organisation
@@ -259,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--organisation", required=True, help="organisation slug")
     create.add_argument("--name", required=True, help="what the token is for")
     create.set_defaults(func=cmd_token)
+
+    analyse = sub.add_parser(
+        "analyse", help="analyse a CSV/XLSX/JSONL file of responses offline", add_help=False
+    )
+    analyse.add_argument("rest", nargs=argparse.REMAINDER)
+    analyse.set_defaults(func=cmd_analyse)
 
     manage = sub.add_parser("manage", help="run a Django management command", add_help=False)
     manage.add_argument("rest", nargs=argparse.REMAINDER)
