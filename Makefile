@@ -58,6 +58,7 @@ bench: setup ## Benchmarks (page serving, public submission load test); figures 
 	  { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/submit_load.py
+	$(PY) benchmarks/engine_speed.py
 
 eval: setup ## Quality evaluations of the engine on ../shared/data; tables go into docs/benchmarks.md.
 	$(PY) engine/evals/campaigns.py

@@ -245,10 +245,18 @@ class CampaignDetector:
         forest = _UnionFind(len(uniques))
         lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         signatures: dict[int, MinHash] = {}
+        # Permutations drawn once and shared: drawing them per text dominated the run time.
+        first = MinHash(num_perm=self.num_perm, seed=self.random_state)
+        permutations, scheme = first.permutations, first.scheme
         for u, tokens in enumerate(words):
             if len(tokens) < self.min_words:
                 continue
-            signature = MinHash(num_perm=self.num_perm, seed=self.random_state)
+            signature = MinHash(
+                num_perm=self.num_perm,
+                seed=self.random_state,
+                permutations=permutations,
+                scheme=scheme,
+            )
             signature.update_batch(list(self._shingles(tokens)))
             for other in lsh.query(signature):
                 if signature.jaccard(signatures[other]) >= self.threshold:
@@ -290,11 +298,25 @@ class CampaignDetector:
         found = sorted(found, key=lambda item: (-len(item[0]), item[0][0]))
         skeletons = [_skeleton(template, self.skeleton_size) for _, template, _ in found]
         forest = _UnionFind(len(found))
-        for i in range(len(found)):  # campaigns are few: pairwise is cheap
-            for j in range(i + 1, len(found)):
+        # Candidates from LSH over the skeletons (there can be thousands of small
+        # campaigns), then the exact Jaccard decides. Short templates have no frame to share.
+        lsh = MinHashLSH(threshold=self.skeleton_threshold, num_perm=self.num_perm)
+        first = MinHash(num_perm=self.num_perm, seed=self.random_state)
+        for i, (_, template, _) in enumerate(found):
+            if len(_WORD.findall(template)) < self.min_words:
+                continue
+            signature = MinHash(
+                num_perm=self.num_perm,
+                seed=self.random_state,
+                permutations=first.permutations,
+                scheme=first.scheme,
+            )
+            signature.update_batch([gram.encode() for gram in skeletons[i]])
+            for j in lsh.query(signature):
                 a, b = skeletons[i], skeletons[j]
                 if len(a & b) / len(a | b) >= self.skeleton_threshold:
                     forest.union(i, j)
+            lsh.insert(i, signature)
         merged: dict[int, list[int]] = defaultdict(list)
         for i in range(len(found)):
             merged[forest.find(i)].append(i)

@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.decomposition import NMF
+from sklearn.decomposition import NMF, MiniBatchNMF
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civicloop_engine.text import normalise
+
+MINI_BATCH_ABOVE = 20_000
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,20 @@ class ThemeFinder:
         self.random_state = random_state
 
     def _factorise(self, matrix: sparse.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
-        model = NMF(n_components=k, init="nndsvda", max_iter=300, random_state=self.random_state)
+        model: NMF | MiniBatchNMF
+        if matrix.shape[0] > MINI_BATCH_ABOVE:
+            # Full-batch NMF grows too slow past tens of thousands of responses.
+            model = MiniBatchNMF(
+                n_components=k,
+                init="nndsvda",
+                batch_size=4096,
+                max_iter=50,
+                random_state=self.random_state,
+            )
+        else:
+            model = NMF(
+                n_components=k, init="nndsvda", max_iter=300, random_state=self.random_state
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             # NNDSVD takes square roots of values that rounding can leave a hair below
