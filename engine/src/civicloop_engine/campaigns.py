@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -222,6 +222,23 @@ class CampaignDetector:
         self.skeleton_size = skeleton_size
         self.random_state = random_state
 
+    def _signer(self) -> Callable[[set[bytes]], MinHash]:
+        """A function making MinHash signatures that share one set of permutations
+        (drawing them per text dominated the run time)."""
+        first = MinHash(num_perm=self.num_perm, seed=self.random_state)
+
+        def sign(items: set[bytes]) -> MinHash:
+            signature = MinHash(
+                num_perm=self.num_perm,
+                seed=self.random_state,
+                permutations=first.permutations,
+                scheme=first.scheme,
+            )
+            signature.update_batch(sorted(items))
+            return signature
+
+        return sign
+
     def _shingles(self, words: list[str]) -> set[bytes]:
         k = self.shingle_size
         if len(words) < k:
@@ -245,19 +262,11 @@ class CampaignDetector:
         forest = _UnionFind(len(uniques))
         lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
         signatures: dict[int, MinHash] = {}
-        # Permutations drawn once and shared: drawing them per text dominated the run time.
-        first = MinHash(num_perm=self.num_perm, seed=self.random_state)
-        permutations, scheme = first.permutations, first.scheme
+        sign = self._signer()
         for u, tokens in enumerate(words):
             if len(tokens) < self.min_words:
                 continue
-            signature = MinHash(
-                num_perm=self.num_perm,
-                seed=self.random_state,
-                permutations=permutations,
-                scheme=scheme,
-            )
-            signature.update_batch(list(self._shingles(tokens)))
+            signature = sign(self._shingles(tokens))
             for other in lsh.query(signature):
                 if signature.jaccard(signatures[other]) >= self.threshold:
                     forest.union(u, other)
@@ -301,17 +310,11 @@ class CampaignDetector:
         # Candidates from LSH over the skeletons (there can be thousands of small
         # campaigns), then the exact Jaccard decides. Short templates have no frame to share.
         lsh = MinHashLSH(threshold=self.skeleton_threshold, num_perm=self.num_perm)
-        first = MinHash(num_perm=self.num_perm, seed=self.random_state)
+        sign = self._signer()
         for i, (_, template, _) in enumerate(found):
             if len(_WORD.findall(template)) < self.min_words:
                 continue
-            signature = MinHash(
-                num_perm=self.num_perm,
-                seed=self.random_state,
-                permutations=first.permutations,
-                scheme=first.scheme,
-            )
-            signature.update_batch([gram.encode() for gram in skeletons[i]])
+            signature = sign({gram.encode() for gram in skeletons[i]})
             for j in lsh.query(signature):
                 a, b = skeletons[i], skeletons[j]
                 if len(a & b) / len(a | b) >= self.skeleton_threshold:
