@@ -32,3 +32,12 @@ def test_public_page_in_welsh(alpha, client):
     client.get(reverse("set_language", args=["cy"]))
     page = client.get(reverse("accounts:public_organisation", args=["alpha"]))
     assert "Dweud eich dweud wrth Alpha Council" in page.text
+
+
+def test_answering_a_consultation_in_welsh(consultation, client):
+    client.get(reverse("set_language", args=["cy"]))
+    base = f"/o/alpha/consultations/{consultation.code}/"
+    page = client.get(base)
+    assert "Dechrau nawr" in page.text and "Preifatrwydd" in page.text
+    section = client.get(base + "start/", follow=True)
+    assert "Parhau" in section.text and "Cadw a dod yn ôl yn nes ymlaen" in section.text
