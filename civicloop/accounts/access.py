@@ -14,12 +14,20 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseNotAllowed
+from django.utils.translation import gettext as _
 
+from civicloop.accounts.models import Membership
 from civicloop.accounts.roles import Capability
 from civicloop.accounts.selectors import membership_get_for_user
 from civicloop.middleware import activate_organisation_timezone
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def require_capability(membership: Membership, capability: Capability) -> None:
+    """Raise PermissionDenied unless ``membership``'s role has ``capability`` (for services)."""
+    if not membership.can(capability):
+        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def org_view(

@@ -7,10 +7,20 @@ from crispy_forms_gds.layout import Size
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.models import Organisation
 from civicloop.accounts.roles import ROLE_DESCRIPTIONS, Role
+
+
+def add_service_errors(exc: ValidationError, form: object) -> None:
+    """Show a service's ValidationError on the form it came from."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
+    else:
+        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
 
 
 class GDSForm(forms.Form):

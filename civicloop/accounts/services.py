@@ -8,11 +8,12 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicloop.accounts.access import require_capability
 from civicloop.accounts.audit import audit_record, changed, snapshot
 from civicloop.accounts.models import Invitation, Membership, Organisation, User, hash_token
 from civicloop.accounts.roles import Capability, Role
@@ -27,11 +28,6 @@ ORGANISATION_FIELDS = [
     "brand_colour",
     "logo",
 ]
-
-
-def _require(membership: Membership, capability: Capability) -> None:
-    if not membership.can(capability):
-        raise PermissionDenied(_("Your role does not allow this."))
 
 
 @transaction.atomic
@@ -58,7 +54,7 @@ def organisation_create(
 def organisation_update(
     *, actor_membership: Membership, organisation: Organisation, **fields: Any
 ) -> Organisation:
-    _require(actor_membership, Capability.CONFIGURE)
+    require_capability(actor_membership, Capability.CONFIGURE)
     unknown = set(fields) - set(ORGANISATION_FIELDS)
     if unknown:
         raise ValueError(f"Not organisation settings: {', '.join(sorted(unknown))}")
@@ -90,9 +86,9 @@ def _owners_left_after(membership: Membership) -> int:
 
 
 def _check_role_change(actor_membership: Membership, old_role: str | None, new_role: str) -> None:
-    _require(actor_membership, Capability.MANAGE_PEOPLE)
+    require_capability(actor_membership, Capability.MANAGE_PEOPLE)
     if Role.OWNER in {old_role, new_role}:
-        _require(actor_membership, Capability.MANAGE_OWNERS)
+        require_capability(actor_membership, Capability.MANAGE_OWNERS)
     if new_role not in Role.values:
         raise ValidationError({"role": _("Choose a role from the list.")})
 
@@ -211,7 +207,7 @@ def invitation_create(
 
 @transaction.atomic
 def invitation_revoke(*, actor_membership: Membership, invitation: Invitation) -> None:
-    _require(actor_membership, Capability.MANAGE_PEOPLE)
+    require_capability(actor_membership, Capability.MANAGE_PEOPLE)
     invitation = Invitation.objects.select_for_update().get(
         pk=invitation.pk, organisation=actor_membership.organisation
     )

@@ -22,21 +22,13 @@ from civicloop.accounts.forms import (
     RegisterForm,
     RoleForm,
     SignInForm,
+    add_service_errors,
 )
 from civicloop.accounts.models import User
 from civicloop.accounts.roles import Capability, Role
 from civicloop.jobs.models import Job
 from civicloop.jobs.services import job_start
 from civicloop.middleware import activate_organisation_timezone
-
-
-def _form_errors_from(exc: ValidationError, form: object) -> None:
-    """Show a service's ValidationError on the form it came from."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)  # type: ignore[attr-defined]
-    else:
-        form.add_error(None, exc.messages)  # type: ignore[attr-defined]
 
 
 class SignInView(auth_views.LoginView):
@@ -124,7 +116,7 @@ def invite(request: HttpRequest) -> HttpResponse:
                 accept_url_template=accept.replace("TOKEN", "{token}"),
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
@@ -154,7 +146,7 @@ def member(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("Role changed."))
                 return redirect("accounts:people", org_slug=membership.organisation.slug)
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
     editable = include_owner or target.role != Role.OWNER
     return render(
         request, "accounts/member.html", {"target": target, "form": form, "editable": editable}
@@ -188,7 +180,7 @@ def organisation_settings(request: HttpRequest) -> HttpResponse:
                 actor_membership=membership, organisation=organisation, **fields
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Settings saved."))
             return redirect("accounts:settings", org_slug=organisation.slug)

@@ -6,6 +6,7 @@ JSON: {"error": "...", "fields": {"key": ["message"]}}."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -139,7 +140,7 @@ def responses(request: HttpRequest, code: str) -> JsonResponse:
                 consultation=c,
                 answers=item["answers"],
                 channel=Response.Channel.API,
-                idempotency_key=str(key) if key else f"api:{services.uuid_hex()}",
+                idempotency_key=str(key) if key else f"api:{uuid.uuid4().hex}",
             )
         except services.ConsultationClosed as exc:
             return _error(409, " ".join(exc.messages))

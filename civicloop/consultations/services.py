@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicloop.accounts.access import require_capability
 from civicloop.accounts.audit import audit_record, changed, snapshot
 from civicloop.accounts.models import Membership, Organisation, User, hash_token
 from civicloop.accounts.roles import Capability
@@ -51,11 +52,6 @@ EDITABLE_STATES = {Consultation.Status.DRAFT, Consultation.Status.SCHEDULED}
 STAFF_CHANNELS = {Response.Channel.PAPER, Response.Channel.PHONE, Response.Channel.IMPORT}
 
 
-def _require(membership: Membership, capability: Capability) -> None:
-    if not membership.can(capability):
-        raise PermissionDenied(_("Your role does not allow this."))
-
-
 def _require_editable(consultation: Consultation) -> None:
     if consultation.status not in EDITABLE_STATES or consultation.current_status() == "open":
         raise ValidationError(
@@ -70,7 +66,7 @@ def _require_editable(consultation: Consultation) -> None:
 
 @transaction.atomic
 def consultation_create(*, actor_membership: Membership, **fields: Any) -> Consultation:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     consultation = Consultation(
         organisation=actor_membership.organisation, created_by=actor_membership.user, **fields
     )
@@ -90,7 +86,7 @@ def consultation_create(*, actor_membership: Membership, **fields: Any) -> Consu
 def consultation_update(
     *, actor_membership: Membership, consultation: Consultation, **fields: Any
 ) -> Consultation:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     unknown = set(fields) - set(CONSULTATION_FIELDS) - {"outcome"}
     if unknown:
         raise ValueError(f"Not consultation fields: {sorted(unknown)}")
@@ -144,7 +140,7 @@ def consultation_publish_problems(consultation: Consultation) -> list[str]:
 def consultation_publish(
     *, actor_membership: Membership, consultation: Consultation
 ) -> Consultation:
-    _require(actor_membership, Capability.APPROVE)
+    require_capability(actor_membership, Capability.APPROVE)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if consultation.status != Consultation.Status.DRAFT:
         raise ValidationError(_("Only a draft can be published."))
@@ -188,7 +184,7 @@ _NEXT_STATES = {
 def consultation_transition(
     *, actor_membership: Membership, consultation: Consultation, action: str
 ) -> Consultation:
-    _require(actor_membership, Capability.APPROVE)
+    require_capability(actor_membership, Capability.APPROVE)
     consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
     allowed, target = _NEXT_STATES[action]
     # A consultation whose closing date passed is closed, whatever is stored.
@@ -230,7 +226,7 @@ def page_save(
     page: Page | None = None,
     **fields: Any,
 ) -> Page:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     _require_editable(consultation)
     creating = page is None
     if page is None:
@@ -270,7 +266,7 @@ def question_save(
     question: Question | None = None,
     **fields: Any,
 ) -> Question:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     _require_editable(consultation)
     creating = question is None
     if question is None:
@@ -311,7 +307,7 @@ def question_save(
 
 @transaction.atomic
 def question_move(*, actor_membership: Membership, question: Question, direction: int) -> None:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     _require_editable(question.consultation)
     siblings = list(question.page.questions.order_by("position", "id"))
     index = next(i for i, q in enumerate(siblings) if q.pk == question.pk)
@@ -335,7 +331,7 @@ def question_move(*, actor_membership: Membership, question: Question, direction
 
 @transaction.atomic
 def question_delete(*, actor_membership: Membership, question: Question) -> None:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     _require_editable(question.consultation)
     audit_record(
         actor=actor_membership.user,
@@ -353,7 +349,7 @@ def question_delete(*, actor_membership: Membership, question: Question) -> None
 def document_add(
     *, actor_membership: Membership, consultation: Consultation, title: str, upload: UploadedFile
 ) -> Document:
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in Document.ALLOWED:
         raise ValidationError(
@@ -586,7 +582,7 @@ def response_submit(
 def response_moderate(
     *, actor_membership: Membership, response: Response, action: str, reason: str
 ) -> Response:
-    _require(actor_membership, Capability.REPLY)
+    require_capability(actor_membership, Capability.REPLY)
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason: it is kept in the audit log.")})
     response = Response.objects.select_for_update().get(pk=response.pk)
@@ -629,7 +625,7 @@ def response_redact(
 ) -> Redaction:
     """Replace a free-text answer by a redacted version; the original is kept apart
     (until the retention period ends) and the change is audit-logged."""
-    _require(actor_membership, Capability.REPLY)
+    require_capability(actor_membership, Capability.REPLY)
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason for the redaction.")})
     response = Response.objects.select_for_update().get(pk=response.pk)
@@ -676,7 +672,7 @@ def response_request_erasure(*, consultation: Consultation, reference: str) -> N
 
 @transaction.atomic
 def response_erase(*, actor_membership: Membership, response: Response) -> Response:
-    _require(actor_membership, Capability.CONFIGURE)
+    require_capability(actor_membership, Capability.CONFIGURE)
     response = Response.objects.select_for_update().get(pk=response.pk)
     if response.erased_at:
         return response
@@ -787,7 +783,7 @@ def respondent_invitations_create(
 
     from civicloop.consultations.tasks import send_respondent_invitation
 
-    _require(actor_membership, Capability.DRAFT)
+    require_capability(actor_membership, Capability.DRAFT)
     made = []
     emailed = 0
     for label in labels:
@@ -861,9 +857,3 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     if token is not None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
-
-
-def uuid_hex() -> str:
-    import uuid
-
-    return uuid.uuid4().hex

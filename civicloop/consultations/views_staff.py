@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
@@ -14,8 +15,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from civicloop.accounts.access import org_view
+from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
-from civicloop.accounts.views import _form_errors_from
 from civicloop.consultations import exports, imports, selectors, services
 from civicloop.consultations import questions as qt
 from civicloop.consultations.forms import (
@@ -55,7 +56,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
                 actor_membership=membership, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Consultation created. Now add its questions."))
             return _back(consultation, "builder")
@@ -125,7 +126,7 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
                 **{k: form.cleaned_data[k] for k in form.changed_data},
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Saved."))
             return _back(consultation)
@@ -179,7 +180,7 @@ def builder(request: HttpRequest, code: str) -> HttpResponse:
                 return _back(consultation, "builder")
         except ValidationError as exc:
             target = question_form if request.POST.get("form") == "question" else page_form
-            _form_errors_from(exc, target)
+            add_service_errors(exc, target)
     return render(
         request,
         "consultations/staff/builder.html",
@@ -221,7 +222,7 @@ def question_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 **data,
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Question saved."))
             return _back(consultation, "builder")
@@ -253,7 +254,7 @@ def page_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Section saved."))
             return _back(consultation, "builder")
@@ -294,7 +295,7 @@ def documents(request: HttpRequest, code: str) -> HttpResponse:
                 upload=form.cleaned_data["upload"],
             )
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(exc, form)
         else:
             messages.success(request, _("Document added."))
             return _back(consultation)
@@ -384,7 +385,7 @@ def response_detail(request: HttpRequest, code: str, reference: str) -> HttpResp
                 messages.success(request, _("The response was erased."))
                 return redirect(request.path)
         except ValidationError as exc:
-            _form_errors_from(
+            add_service_errors(
                 exc, redaction if request.POST.get("form") == "redact" else moderation
             )
     questions = list(consultation.questions.select_related("page"))
@@ -429,7 +430,7 @@ def staff_entry(request: HttpRequest, code: str) -> HttpResponse:
                     entered_by=request.user,  # type: ignore[arg-type]
                 )
             except ValidationError as exc:
-                _form_errors_from(exc, form)
+                add_service_errors(exc, form)
             else:
                 messages.success(
                     request, _("Response %(ref)s saved.") % {"ref": response.reference}
@@ -439,8 +440,6 @@ def staff_entry(request: HttpRequest, code: str) -> HttpResponse:
                     org_slug=consultation.organisation.slug,
                     code=consultation.code,
                 )
-    import uuid
-
     return render(
         request,
         "consultations/staff/entry.html",
