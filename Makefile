@@ -14,10 +14,11 @@ SCSS := $(wildcard frontend/scss/*.scss)
 help: ## List the targets.
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/base.txt requirements/test.txt pyproject.toml engine/pyproject.toml
+$(VENV)/.installed: requirements/base.txt requirements/test.txt requirements/semantic.txt pyproject.toml engine/pyproject.toml
 	@PY_FOUND=$$(scripts/find-python) || exit 1; \
 	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$PY_FOUND"; $$PY_FOUND -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/base.txt -r requirements/test.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/semantic.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e engine -e .
 	@touch $@
 

@@ -82,6 +82,7 @@ def test_cli_writes_the_three_outputs(tmp_path):
         "sentiment",
         "campaign_id",
         "evidence_rich",
+        "language",
     }
     report = (tmp_path / "out/report.html").read_text()
     assert "<script>alert" not in report

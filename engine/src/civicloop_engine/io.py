@@ -6,7 +6,7 @@ import csv
 import html
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from civicloop_engine.pipeline import Analysis
@@ -23,6 +23,7 @@ class Responses:
     texts: list[str]
     ids: list[str]
     stances: list[str | None] | None
+    groups: dict[str, list[str | None]] = field(default_factory=dict)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -76,12 +77,13 @@ def read_responses(
     text_column: str,
     id_column: str | None = None,
     stance_column: str | None = None,
+    group_columns: list[str] | tuple[str, ...] = (),
 ) -> Responses:
     rows = _rows(Path(path))
     if not rows:
         raise InputError(f"{Path(path).name} has no rows of responses.")
     columns = list(rows[0])
-    for name in (text_column, id_column, stance_column):
+    for name in (text_column, id_column, stance_column, *group_columns):
         if name is not None and name not in columns:
             raise InputError(f"There is no column {name!r}. The columns are: {', '.join(columns)}.")
     ids = [r[id_column] for r in rows] if id_column else [str(n) for n in range(1, len(rows) + 1)]
@@ -91,6 +93,7 @@ def read_responses(
         texts=[r.get(text_column) or "" for r in rows],
         ids=ids,
         stances=[r.get(stance_column) or None for r in rows] if stance_column else None,
+        groups={name: [r.get(name) or None for r in rows] for name in group_columns},
     )
 
 
@@ -98,8 +101,13 @@ def write_outputs(analysis: Analysis, texts: list[str], out: str | Path) -> list
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     by_id = {r.response_id: n for n, r in enumerate(analysis.responses)}
+    other = sum(1 for r in analysis.responses if not r.theme_ids)
     themes_json = {
+        "responses": len(analysis.responses),
+        "representation": analysis.representation,
         "stance_source": analysis.stance_source,
+        "languages": analysis.languages,
+        "other": other,
         "notes": analysis.notes,
         "themes": [
             {
@@ -112,6 +120,7 @@ def write_outputs(analysis: Analysis, texts: list[str], out: str | Path) -> list
                 "positions": t.positions,
                 "sentiment": t.sentiment,
                 "quotes": [{"response_id": q, "text": texts[by_id[q]]} for q in t.quotes],
+                "breakdowns": t.breakdowns,
             }
             for t in analysis.themes
         ],
@@ -132,7 +141,15 @@ def write_outputs(analysis: Analysis, texts: list[str], out: str | Path) -> list
     with responses_path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
-            ["response_id", "theme_ids", "position", "sentiment", "campaign_id", "evidence_rich"]
+            [
+                "response_id",
+                "theme_ids",
+                "position",
+                "sentiment",
+                "campaign_id",
+                "evidence_rich",
+                "language",
+            ]
         )
         for r in analysis.responses:
             writer.writerow(
@@ -143,6 +160,7 @@ def write_outputs(analysis: Analysis, texts: list[str], out: str | Path) -> list
                     r.sentiment,
                     "" if r.campaign_id is None else r.campaign_id,
                     "yes" if r.evidence_rich else "no",
+                    r.language,
                 ]
             )
     report_path = folder / "report.html"
@@ -164,6 +182,21 @@ def _bar(positions: dict[str, int]) -> str:
     return f'<svg width="300" height="16" role="img" aria-label="{html.escape(label)}">{"".join(parts)}</svg>'
 
 
+def _headline(analysis: Analysis) -> str:
+    """One line per large theme: "most support … a minority oppose …"."""
+    lines = []
+    for t in analysis.themes[:5]:
+        total = max(sum(t.positions.values()), 1)
+        leading = max(t.positions, key=lambda p: t.positions[p])
+        share = t.positions[leading] / total
+        word = "Most" if share > 0.5 else "The largest group"
+        lines.append(
+            f"<li><strong>{html.escape(t.theme.label)}</strong> ({t.theme.count}): "
+            f"{word} ({share:.0%}) {leading}.</li>"
+        )
+    return "".join(lines)
+
+
 def _report(analysis: Analysis, texts: list[str], by_id: dict[str, int]) -> str:
     e = html.escape
     total = len(analysis.responses)
@@ -172,10 +205,20 @@ def _report(analysis: Analysis, texts: list[str], by_id: dict[str, int]) -> str:
         quotes = "".join(
             f"<blockquote>{e(texts[by_id[q]][:400])}</blockquote>" for q in t.quotes[:3]
         )
+        tables = "".join(
+            f"<table><caption>By {e(name)}</caption><tbody>"
+            + "".join(
+                f"<tr><th scope='row'>{e(value)}</th><td>{count}</td></tr>"
+                for value, count in counts.items()
+            )
+            + "</tbody></table>"
+            for name, counts in t.breakdowns.items()
+        )
         rows.append(
-            f"<section><h3>{e(t.theme.label)}</h3><p>{t.theme.count} responses ({t.theme.share:.0%}). "
+            f"<section><h3>{e(t.theme.label)}</h3><p>{e(t.theme.description)}</p>"
+            f"<p>{t.theme.count} responses ({t.theme.share:.0%}). "
             f"Support {t.positions['support']}, oppose {t.positions['oppose']}, neutral {t.positions['neutral']}.</p>"
-            f"{_bar(t.positions)}{quotes}</section>"
+            f"{_bar(t.positions)}{quotes}{tables}</section>"
         )
     campaigns = (
         "".join(
@@ -188,8 +231,11 @@ def _report(analysis: Analysis, texts: list[str], by_id: dict[str, int]) -> str:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>civicloop analysis</title>'
         "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#0b0c0c}"
         "blockquote{border-left:4px solid #b1b4b6;margin:.5rem 0;padding-left:1rem;color:#383f43}"
-        "section{margin-bottom:2rem}</style></head><body>"
-        f"<h1>What people said</h1><p>{total} responses. Positions from {e(analysis.stance_source)}.</p>"
+        "section{margin-bottom:2rem}table{border-collapse:collapse;margin:.5rem 0}"
+        "th,td{border-bottom:1px solid #b1b4b6;padding:.2rem .6rem;text-align:left}</style></head><body>"
+        f"<h1>What people said</h1><p>{total} responses. Positions from {e(analysis.stance_source)}; "
+        f"themes from the {e(analysis.representation)} representation.</p>"
+        f"<ul>{_headline(analysis)}</ul>"
         + "".join(f"<p>{e(n)}</p>" for n in analysis.notes)
         + f"<h2>Themes</h2>{''.join(rows)}<h2>Organised campaigns</h2><ul>{campaigns}</ul></body></html>"
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from civicloop_engine.campaigns import Campaign, CampaignDetector
+from civicloop_engine.language import UNDETERMINED, detect_language
 from civicloop_engine.signals import POSITIONS, evidence_rich, position, sentiment
-from civicloop_engine.text import normalise
+from civicloop_engine.text import normalise, strip_markup
 from civicloop_engine.themes import Theme, ThemeFinder
+
+# Beyond this many characters a response is a document, not an answer: the rest is
+# kept but not analysed, so one pasted report cannot slow the whole run.
+MAX_CHARACTERS = 20_000
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class ResponseResult:
     campaign_id: int | None
     evidence_rich: bool
     empty: bool
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class ThemeResult:
     positions: dict[str, int]
     sentiment: float
     quotes: tuple[str, ...]  # response ids
+    # {group name: {group value: responses with this primary theme}}, e.g. by channel or age
+    breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -38,6 +46,8 @@ class Analysis:
     responses: list[ResponseResult]
     stance_source: str  # "closed question" or "sentiment"
     notes: list[str] = field(default_factory=list)
+    languages: dict[str, int] = field(default_factory=dict)
+    representation: str = "lexical"
 
 
 def analyse(
@@ -45,24 +55,42 @@ def analyse(
     ids: Sequence[str] | None = None,
     stances: Sequence[str | None] | None = None,
     *,
+    groups: Mapping[str, Sequence[str | None]] | None = None,
     n_themes: int | None = None,
+    representation: str = "auto",
     random_state: int = 0,
     progress: Callable[[int, str], None] | None = None,
 ) -> Analysis:
     """Themes, positions, sentiment, campaigns and evidence for ``texts``.
 
-    Every input gives one ResponseResult, in input order; nothing is dropped."""
+    ``groups`` maps a name (a demographic question, "channel") to one value per
+    response; each theme then reports its count per value. Every input gives one
+    ResponseResult, in input order; nothing is dropped."""
     report = progress or (lambda percent, message: None)
     ids = [str(i) for i in ids] if ids is not None else [str(n + 1) for n in range(len(texts))]
-    if len(ids) != len(texts) or (stances is not None and len(stances) != len(texts)):
-        raise ValueError("texts, ids and stances must be the same length")
+    groups = dict(groups or {})
+    if (
+        len(ids) != len(texts)
+        or (stances is not None and len(stances) != len(texts))
+        or any(len(values) != len(texts) for values in groups.values())
+    ):
+        raise ValueError("texts, ids, stances and groups must be the same length")
     if len(set(ids)) != len(ids):
         raise ValueError("response ids must be unique")
-    texts = [normalise(t or "") for t in texts]
+    raw = [
+        normalise(strip_markup(t if isinstance(t, str) else "" if t is None else str(t)))
+        for t in texts
+    ]
+    long_texts = sum(len(t) > MAX_CHARACTERS for t in raw)
+    texts = [t[:MAX_CHARACTERS] for t in raw]
+    report(2, "Detecting languages")
+    languages = [detect_language(t) for t in texts]
     report(5, "Finding campaigns")
     campaigns = CampaignDetector(random_state=random_state).fit(texts)
     report(30, "Finding themes")
-    finder = ThemeFinder(n_themes=n_themes, random_state=random_state).fit(texts)
+    finder = ThemeFinder(
+        n_themes=n_themes, representation=representation, random_state=random_state
+    ).fit(texts)
     report(75, "Scoring sentiment and positions")
     responses = []
     for n, text in enumerate(texts):
@@ -77,24 +105,48 @@ def analyse(
                 campaign_id=campaign if campaign >= 0 else None,
                 evidence_rich=evidence_rich(text),
                 empty=not text,
+                language=languages[n],
             )
         )
     themes = []
+    rows_of: dict[int, list[int]] = {}
+    for n, r in enumerate(responses):
+        if r.theme_ids:
+            rows_of.setdefault(r.theme_ids[0], []).append(n)
     for theme in finder.themes_:
-        members = [r for r in responses if r.theme_ids and r.theme_ids[0] == theme.id]
+        rows = rows_of.get(theme.id, [])
+        members = [responses[n] for n in rows]
         counts = Counter(r.position for r in members)
+        breakdowns = {
+            name: dict(sorted(Counter(_group_value(values[n]) for n in rows).items()))
+            for name, values in groups.items()
+        }
         themes.append(
             ThemeResult(
                 theme=theme,
                 positions={p: counts.get(p, 0) for p in POSITIONS},
                 sentiment=round(sum(r.sentiment for r in members) / max(len(members), 1), 4),
                 quotes=tuple(ids[q] for q in theme.quotes),
+                breakdowns=breakdowns,
             )
         )
     notes = []
     empty = sum(r.empty for r in responses)
     if empty:
         notes.append(f"{empty} empty responses are kept and counted as 'other'.")
+    if long_texts:
+        notes.append(
+            f"{long_texts} responses are longer than {MAX_CHARACTERS:,} characters: "
+            f"themes and sentiment read their first {MAX_CHARACTERS:,}; the full text is kept."
+        )
+    language_counts = Counter(languages)
+    other = {k: v for k, v in language_counts.items() if k not in ("en", UNDETERMINED)}
+    if other:
+        listed = ", ".join(f"{code} {count}" for code, count in sorted(other.items()))
+        notes.append(
+            f"{sum(other.values())} responses may not be in English ({listed}): "
+            "check them by hand or with a translation before relying on their themes."
+        )
     report(100, "Done")
     return Analysis(
         themes=themes,
@@ -102,4 +154,11 @@ def analyse(
         responses=responses,
         stance_source="closed question" if stances is not None else "sentiment",
         notes=notes,
+        languages=dict(sorted(language_counts.items())),
+        representation=finder.representation_,
     )
+
+
+def _group_value(value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    return text or "not given"

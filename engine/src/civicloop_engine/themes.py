@@ -22,6 +22,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from civicloop_engine.text import normalise
 
 MINI_BATCH_ABOVE = 20_000
+REPRESENTATIONS = ("auto", "lexical", "semantic")
+# "auto" embeds up to this many responses (about a minute on two cores, measured in
+# docs/decisions/0007) and falls back to lexical above it or when no model is installed.
+SEMANTIC_UP_TO = 5_000
+# Semantic memberships: a second theme counts when its cosine similarity is within
+# about this much of the best theme's (exp(-0.035 / 0.05) = 0.5 = secondary_share).
+_SIMILARITY_TEMPERATURE = 0.05
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,15 @@ class ThemeFinder:
     n_themes:
         Ask for this many themes; None uses sqrt(responses / 2), kept between
         ``min_themes`` and ``max_themes``.
+    representation:
+        "lexical" (TF-IDF words and word pairs factorised with NMF; no model),
+        "semantic" (sentence embeddings from a local MiniLM model, clustered with
+        k-means; keywords from each cluster's class-based TF-IDF), or "auto", the
+        default: semantic up to ``SEMANTIC_UP_TO`` responses when a model is
+        installed, lexical otherwise (docs/decisions/0007-theme-representation.md).
+    encoder:
+        For "semantic": an object with ``encode(texts) -> array``; None loads
+        :class:`civicloop_engine.embeddings.SentenceEncoder`.
     top_terms:
         Keywords kept per theme.
     random_state:
@@ -60,19 +76,29 @@ class ThemeFinder:
         All themes of each response, primary first.
     n_themes_: int
         The number of themes used.
+    representation_: str
+        "lexical" or "semantic": what "auto" chose.
     """
 
     def __init__(
         self,
         *,
         n_themes: int | None = None,
+        representation: str = "auto",
+        encoder: Any = None,
         min_themes: int = 4,
         max_themes: int = 60,
         top_terms: int = 8,
         secondary_share: float = 0.5,
         random_state: int = 0,
     ) -> None:
+        if representation not in REPRESENTATIONS:
+            raise ValueError(
+                f"representation must be one of {', '.join(REPRESENTATIONS)}, not {representation!r}"
+            )
         self.n_themes = n_themes
+        self.representation = representation
+        self.encoder = encoder
         self.min_themes = min_themes
         self.max_themes = max_themes
         self.top_terms = top_terms
@@ -102,6 +128,62 @@ class ThemeFinder:
             weights = model.fit_transform(matrix)
         return weights, model.components_
 
+    def _choose_representation(self, responses: int) -> str:
+        if self.representation != "auto":
+            return self.representation
+        if self.encoder is not None:
+            return "semantic"
+        if responses > SEMANTIC_UP_TO:
+            return "lexical"
+        from civicloop_engine.embeddings import ModelNotFound, find_model
+
+        try:
+            find_model()
+            import tokenizers  # noqa: F401
+        except (ModelNotFound, ImportError):
+            return "lexical"
+        return "semantic"
+
+    def _cluster_embeddings(
+        self, documents: list[str], matrix: sparse.csr_matrix, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from sklearn.cluster import KMeans, MiniBatchKMeans
+
+        encoder = self.encoder
+        if encoder is None:
+            from civicloop_engine.embeddings import SentenceEncoder
+
+            encoder = self.encoder = SentenceEncoder()
+        vectors = np.asarray(encoder.encode(documents), dtype=np.float32)
+        # k-means cannot find more clusters than there are distinct points.
+        k = max(1, min(k, len(np.unique(vectors.round(4), axis=0))))
+        clusterer: KMeans | MiniBatchKMeans
+        if len(documents) > MINI_BATCH_ABOVE:
+            clusterer = MiniBatchKMeans(
+                n_clusters=k, n_init=3, batch_size=4096, random_state=self.random_state
+            )
+        else:
+            clusterer = KMeans(n_clusters=k, n_init=3, random_state=self.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            labels = clusterer.fit_predict(vectors)
+        centroids = clusterer.cluster_centers_
+        centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        similarity = vectors @ centroids.T
+        # The clusterer's own label is the primary theme; others close behind are secondary.
+        similarity[np.arange(len(labels)), labels] = similarity.max(axis=1) + 1e-6
+        weights = np.exp(
+            (similarity - similarity.max(axis=1, keepdims=True)) / _SIMILARITY_TEMPERATURE
+        )
+        # Keywords: each cluster's pooled TF-IDF (BERTopic's class-based TF-IDF, in spirit).
+        membership = sparse.csr_matrix(
+            (np.ones(len(labels)), (labels, np.arange(len(labels)))), shape=(k, len(labels))
+        )
+        pooled = np.asarray((membership @ matrix).todense())
+        frequency = pooled / np.maximum(pooled.sum(axis=1, keepdims=True), 1e-12)
+        rarity = np.log1p(pooled.sum() / k / np.maximum(pooled.sum(axis=0), 1e-12))
+        return weights, frequency * rarity
+
     @staticmethod
     def _vectorise(documents: list[str], *, strict: bool) -> tuple[TfidfVectorizer, Any]:
         vectorizer = TfidfVectorizer(
@@ -122,6 +204,7 @@ class ThemeFinder:
         self.memberships_: list[tuple[int, ...]] = [() for _ in range(n)]
         self.themes_: list[Theme] = []
         self.n_themes_ = 0
+        self.representation_ = "lexical"
         usable = [i for i, t in enumerate(cleaned) if t]
         if len(usable) < 2:
             return self
@@ -140,7 +223,11 @@ class ThemeFinder:
         else:
             wanted = min(self.max_themes, max(self.min_themes, round(math.sqrt(len(usable) / 2))))
         k = max(1, min(wanted, matrix.shape[1], len(usable)))
-        weights, components = self._factorise(matrix, k)
+        self.representation_ = self._choose_representation(len(usable))
+        if self.representation_ == "semantic":
+            weights, components = self._cluster_embeddings(documents, matrix, k)
+        else:
+            weights, components = self._factorise(matrix, k)
         self.n_themes_ = k
         self._assign(usable, weights, components, vocabulary, cleaned, n)
         return self
