@@ -61,7 +61,15 @@ bench: setup ## Benchmarks (page serving, public submission load test); figures 
 	$(PY) benchmarks/submit_load.py
 	$(PY) benchmarks/engine_speed.py
 
-eval: setup ## Quality evaluations of the engine on ../shared/data; tables go into docs/benchmarks.md.
+EVAL_VENV := .venv-eval
+$(EVAL_VENV)/.installed: requirements/eval.txt requirements/eval-nodeps.txt
+	@PY_FOUND=$$(scripts/find-python) || exit 1; \
+	  [ -x $(EVAL_VENV)/bin/python ] || $$PY_FOUND -m venv $(EVAL_VENV)
+	$(EVAL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/eval.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+	$(EVAL_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/eval-nodeps.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@touch $@
+
+eval: setup $(EVAL_VENV)/.installed ## Quality evaluations of the engine on ../shared/data (BERTopic baseline in .venv-eval).
 	$(PY) engine/evals/campaigns.py
 	$(PY) engine/evals/themes.py
 

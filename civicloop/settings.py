@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "civicloop.accounts",
     "civicloop.jobs",
     "civicloop.consultations",
+    "civicloop.analysis",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

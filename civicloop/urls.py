@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("civicloop.accounts.urls")),
     path("", include("civicloop.jobs.urls")),
     path("", include("civicloop.consultations.urls")),
+    path("", include("civicloop.analysis.urls")),
 ]
 
 handler400 = "civicloop.views.bad_request"

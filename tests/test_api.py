@@ -137,6 +137,7 @@ def test_openapi_schema_describes_the_paths(client):
         "/api/v1/consultations",
         "/api/v1/consultations/{code}",
         "/api/v1/consultations/{code}/responses",
+        "/api/v1/consultations/{code}/themes",
     }
     for path in schema["paths"]:  # every documented path is routed
         assert resolve(path.replace("{code}", "abc")).url_name.startswith("api_")

@@ -43,6 +43,7 @@ NON_STAFF_ROUTES = {
     "consultations:api_list": "API (token-scoped, tests/test_api.py)",
     "consultations:api_detail": "API (token-scoped, tests/test_api.py)",
     "consultations:api_responses": "API (token-scoped, tests/test_api.py)",
+    "analysis:api_themes": "API (token-scoped, tests/test_analysis.py)",
 }
 
 
@@ -85,7 +86,22 @@ def alpha_objects(
         filename="x.csv", sha256="0" * 64, stored_file="none.csv", created_by=alice
     )
     c = {"code": consultation.code}
+    from civicloop.analysis.models import AnalysisRun, MachineCampaign, MachineTheme, Theme
+
+    run = AnalysisRun.objects.create(
+        consultation=consultation, question_key="why", created_by=alice, is_current=True
+    )
+    theme = Theme.objects.create(consultation=consultation, question_key="why")
+    MachineTheme.objects.create(run=run, theme=theme, rank=0, label="t", description="d", count=0)
+    MachineCampaign.objects.create(run=run, number=0, template="t", count=0)
+    q = {**c, "key": "why"}
     return {
+        "analysis:index": lambda: c,
+        "analysis:question": lambda: q,
+        "analysis:themes_csv": lambda: q,
+        "analysis:history": lambda: q,
+        "analysis:theme": lambda: {**q, "theme": theme.code},
+        "analysis:campaign": lambda: {**q, "number": 0},
         "consultations:staff_list": dict,
         "consultations:overview": lambda: c,
         "consultations:edit": lambda: c,

@@ -166,6 +166,9 @@ def responses(request: HttpRequest, code: str) -> JsonResponse:
     return JsonResponse(results[0], status=status)
 
 
+CODE_PARAMETER = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
 def openapi(request: HttpRequest) -> JsonResponse:
     answers = {
         "type": "object",
@@ -199,14 +202,7 @@ def openapi(request: HttpRequest) -> JsonResponse:
                     }
                 },
                 "/api/v1/consultations/{code}": {
-                    "parameters": [
-                        {
-                            "name": "code",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [CODE_PARAMETER],
                     "get": {
                         "summary": "A consultation with its questions, keys and types",
                         "responses": {
@@ -215,15 +211,18 @@ def openapi(request: HttpRequest) -> JsonResponse:
                         },
                     },
                 },
+                "/api/v1/consultations/{code}/themes": {
+                    "parameters": [CODE_PARAMETER],
+                    "get": {
+                        "summary": "Themes of each analysed free-text question, split by position, with campaigns",
+                        "responses": {
+                            "200": {"description": "OK"},
+                            "404": {"description": "Not found"},
+                        },
+                    },
+                },
                 "/api/v1/consultations/{code}/responses": {
-                    "parameters": [
-                        {
-                            "name": "code",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [CODE_PARAMETER],
                     "get": {
                         "summary": "Responses, 100 a page",
                         "parameters": [

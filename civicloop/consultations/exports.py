@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from civicloop.consultations import questions as qt
@@ -14,16 +14,36 @@ from civicloop.lib.spreadsheet import safe_cell
 
 FIXED = ["reference", "submitted_at_utc", "channel", "visibility", "flags", "erased"]
 
+# Other apps add columns (analysis adds each free-text answer's themes): a provider
+# takes the consultation and returns (column names, descriptions, one function giving
+# a response's cells). Registered in AppConfig.ready, so consultations imports none.
+ColumnProvider = Callable[
+    [Consultation], tuple[list[str], list[str], Callable[[Response], list[str]]]
+]
+COLUMN_PROVIDERS: list[ColumnProvider] = []
+
+
+def _extra(
+    consultation: Consultation,
+) -> list[tuple[list[str], list[str], Callable[[Response], list[str]]]]:
+    return [provider(consultation) for provider in COLUMN_PROVIDERS]
+
 
 def _questions(consultation: Consultation) -> list[Any]:
     return list(consultation.questions.select_related("page"))
 
 
-def header(consultation: Consultation) -> list[str]:
-    return [*FIXED, *[c for q in _questions(consultation) for c in qt.export_columns(q)]]
+def header(consultation: Consultation, extra: list[Any] | None = None) -> list[str]:
+    extra = _extra(consultation) if extra is None else extra
+    return [
+        *FIXED,
+        *[c for q in _questions(consultation) for c in qt.export_columns(q)],
+        *[c for columns, _, _ in extra for c in columns],
+    ]
 
 
-def rows(consultation: Consultation) -> Iterator[list[str]]:
+def rows(consultation: Consultation, extra: list[Any] | None = None) -> Iterator[list[str]]:
+    extra = _extra(consultation) if extra is None else extra
     questions = _questions(consultation)
     responses = consultation.responses.order_by("submitted_at", "id")
     for r in responses.iterator(chunk_size=1000):
@@ -36,7 +56,8 @@ def rows(consultation: Consultation) -> Iterator[list[str]]:
             "yes" if r.erased_at else "",
         ]
         cells = [v for q in questions for v in qt.export_values(q, r.answers.get(q.key))]
-        yield [safe_cell(c) for c in [*fixed, *cells]]
+        more = [v for _, _, values in extra for v in values(r)]
+        yield [safe_cell(c) for c in [*fixed, *cells, *more]]
 
 
 def dictionary(consultation: Consultation) -> list[list[str]]:
@@ -58,6 +79,9 @@ def dictionary(consultation: Consultation) -> list[list[str]]:
             table.append(
                 [column, text, q.get_type_display(), options, "yes" if qt.is_required(q) else "no"]
             )
+    for columns, descriptions_, _values in _extra(consultation):
+        for column, description in zip(columns, descriptions_, strict=True):
+            table.append([column, description, "analysis", "", "no"])
     return [[safe_cell(c) for c in row] for row in table]
 
 
@@ -69,8 +93,9 @@ class _Echo:
 def csv_stream(consultation: Consultation) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: Excel then reads UTF-8 correctly
-    yield writer.writerow(header(consultation))
-    for row in rows(consultation):
+    extra = _extra(consultation)
+    yield writer.writerow(header(consultation, extra))
+    for row in rows(consultation, extra):
         yield writer.writerow(row)
 
 
@@ -79,8 +104,9 @@ def xlsx_bytes(consultation: Consultation) -> bytes:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Responses")
-    sheet.append(header(consultation))
-    for row in rows(consultation):
+    extra = _extra(consultation)
+    sheet.append(header(consultation, extra))
+    for row in rows(consultation, extra):
         sheet.append(row)
     dictionary_sheet = book.create_sheet("Data dictionary")
     for row in dictionary(consultation):

@@ -18,6 +18,7 @@ class Job(models.Model):
 
     class Kind(models.TextChoices):
         AUDIT_EXPORT = "audit_export", _("Audit log export")
+        ANALYSIS = "analysis", _("Analysis of free-text answers")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting to start")

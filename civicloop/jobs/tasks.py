@@ -10,6 +10,7 @@ from django.conf import settings
 from django.tasks import Task, task
 
 from civicloop.accounts.exports import audit_export_csv
+from civicloop.analysis.tasks import run_analysis
 from civicloop.jobs.models import Job
 from civicloop.jobs.services import job_claim, job_finish, job_progress
 
@@ -51,4 +52,7 @@ def run_audit_export(job_id: int) -> None:
     )
 
 
-TASKS_BY_KIND: dict[str, Task] = {Job.Kind.AUDIT_EXPORT: run_audit_export}
+TASKS_BY_KIND: dict[str, Task] = {
+    Job.Kind.AUDIT_EXPORT: run_audit_export,
+    Job.Kind.ANALYSIS: run_analysis,
+}

@@ -12,7 +12,7 @@ from civicloop.jobs.selectors import job_get
 from civicloop.jobs.tasks import exports_dir
 
 # Which capability may see each kind of job and its result.
-JOB_CAPABILITY = {"audit_export": Capability.AUDIT}
+JOB_CAPABILITY = {"audit_export": Capability.AUDIT, "analysis": Capability.VIEW}
 
 
 def _job_for(request: HttpRequest, code: str) -> Job:
