@@ -62,6 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_demo")
     call_command("load_demo_consultations")
+    call_command("load_demo_analysis")
     url = f"http://127.0.0.1:{args.port}/"
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
     for organisation, role, email in demo_sign_ins():

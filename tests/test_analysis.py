@@ -93,8 +93,8 @@ def test_a_run_is_a_job_with_progress_and_writes_everything(
     assert run.responses_analysed == responses == MachineResult.objects.filter(run=run).count()
     view = selectors.analysis_view(answered, "why")
     assert view is not None
-    assert sum(t.count for t in view.themes) + view.other == responses
-    assert view.other >= 2  # the two empty answers
+    assert sum(t.count for t in view.themes) + view.other + view.unanswered == responses
+    assert view.unanswered == 2  # the two empty answers, kept and counted apart
     # Positions from the paired agree question: damp is all oppose, contact all support.
     damp = next(t for t in view.themes if "damp" in t.label or "mould" in t.label)
     assert damp.positions["oppose"] == damp.count >= 5
@@ -106,6 +106,7 @@ def test_a_run_is_a_job_with_progress_and_writes_everything(
     body = page.content.decode()
     assert page.status_code == 200 and damp.label in body and "Organised campaigns" in body
     assert "Tenants Union" in body
+    assert "Disagree" in body and "No answer to this question" in body
 
 
 def test_analysts_decisions_apply_and_survive_a_re_run(
@@ -293,8 +294,9 @@ def test_themes_csv_and_response_export_and_api_carry_themes(
     page = alice_client.get(f"/staff/alpha/consultations/{answered.code}/analysis/why/themes.csv")
     rows = list(csv.reader(io.StringIO(page.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["theme", "description", "keywords", "responses"]
-    assert [r[0] for r in rows[1:-1]] == [t.label for t in view.themes]
-    assert rows[-1][0] == "other (no theme)"
+    assert [r[0] for r in rows[1:-2]] == [t.label for t in view.themes]
+    assert [r[0] for r in rows[-2:]] == ["other (no theme)", "no answer"]
+    assert rows[-1][3] == "2"
     export = alice_client.get(f"/staff/alpha/consultations/{answered.code}/export.csv")
     content = b"".join(export.streaming_content).decode("utf-8-sig")
     table = list(csv.DictReader(io.StringIO(content)))

@@ -135,6 +135,7 @@ class MachineResult(models.Model):
     )
     evidence_rich = models.BooleanField(default=False)
     language = models.CharField(max_length=8, blank=True)
+    answered = models.BooleanField(default=True)  # False: no text given to this question
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [

@@ -15,6 +15,7 @@ from civicloop.analysis.models import (
     MachineTheme,
     Theme,
 )
+from civicloop.analysis.services import position_labels
 from civicloop.consultations.models import Consultation
 
 POSITIONS = ("support", "oppose", "neutral")
@@ -32,6 +33,7 @@ class ResponseView:
     evidence_rich: bool
     language: str
     moved: bool
+    answered: bool
 
 
 @dataclass
@@ -49,6 +51,7 @@ class ThemeView:
     quotes: list[int] = field(default_factory=list)  # Response pks
     breakdowns: dict[str, dict[str, int]] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)  # labels of themes merged into this
+    leading: str = ""  # the most common position, in the paired question's words
 
     @property
     def code(self) -> str:
@@ -74,8 +77,10 @@ class AnalysisView:
     by_code: dict[str, ThemeView]
     responses: dict[int, ResponseView]
     campaigns: list[CampaignView]
-    other: int
+    other: int  # answered, but in no theme
+    unanswered: int  # gave no text for this question
     decisions: int
+    position_labels: dict[str, str]
 
 
 def current_run(consultation: Consultation, question_key: str) -> AnalysisRun | None:
@@ -153,7 +158,14 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
 
     responses: dict[int, ResponseView] = {}
     for result in MachineResult.objects.filter(run=run).only(
-        "response_id", "themes", "position", "sentiment", "campaign_id", "evidence_rich", "language"
+        "response_id",
+        "themes",
+        "position",
+        "sentiment",
+        "campaign_id",
+        "evidence_rich",
+        "language",
+        "answered",
     ):
         themes = [counted(t) for t in result.themes]
         moved = result.response_id in moves
@@ -173,6 +185,7 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
             evidence_rich=result.evidence_rich,
             language=result.language,
             moved=moved,
+            answered=result.answered,
         )
     live = {counted(pk) for pk in names if pk in theme_objects}
     views: dict[int, ThemeView] = {}
@@ -194,10 +207,13 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
             views[target].merged.append(names[pk][0])
     sentiment_sum: dict[int, float] = defaultdict(float)
     members_of: dict[int, list[int]] = defaultdict(list)
-    other = 0
+    other = unanswered = 0
     for view in responses.values():
         if not view.themes or view.themes[0] not in views:
-            other += 1
+            if view.answered:
+                other += 1
+            else:
+                unanswered += 1
             continue
         theme = views[view.themes[0]]
         theme.count += 1
@@ -220,6 +236,9 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
                 into = theme.breakdowns.setdefault(group, {})
                 for value, count in counts.items():
                     into[value] = into.get(value, 0) + count
+    labels = position_labels(consultation, run.stance_key)
+    for theme in views.values():
+        theme.leading = labels[theme.leading_position]
     ordered = sorted(views.values(), key=lambda v: (-v.count, v.label))
     campaigns = []
     members_by_campaign: dict[int, list[int]] = defaultdict(list)
@@ -250,7 +269,9 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
         responses=responses,
         campaigns=campaigns,
         other=other,
+        unanswered=unanswered,
         decisions=len(history),
+        position_labels=labels,
     )
 
 

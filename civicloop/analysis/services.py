@@ -74,6 +74,26 @@ def default_stance_key(consultation: Consultation, question: Question) -> str:
     return before.key if before else ""
 
 
+def position_labels(consultation: Consultation, stance_key: str) -> dict[str, str]:
+    """What support / oppose / neutral mean for a run, in the paired question's own
+    words: "Agree"/"Disagree" for a scale, "Yes"/"No" for a yes-or-no question, and
+    the tone of the answer when positions came from sentiment."""
+    question = consultation.questions.filter(key=stance_key).first() if stance_key else None
+    if question is None:
+        return {
+            "support": _("Positive tone"),
+            "oppose": _("Negative tone"),
+            "neutral": _("Neutral tone"),
+        }
+    if question.type == qt.QuestionType.YES_NO_WHY:
+        return {"support": _("Yes"), "oppose": _("No"), "neutral": _("No answer")}
+    return {
+        "support": _("Agree"),
+        "oppose": _("Disagree"),
+        "neutral": _("Neither or no answer"),
+    }
+
+
 def _question(consultation: Consultation, key: str, types: tuple[str, ...]) -> Question:
     question = consultation.questions.filter(key=key, type__in=types).first()
     if question is None:
@@ -297,6 +317,7 @@ def analysis_sync(run: AnalysisRun, analysis: Any) -> None:
                 else None,
                 evidence_rich=r.evidence_rich,
                 language=r.language[:8],
+                answered=not r.empty,
             )
             for r in analysis.responses
         ],

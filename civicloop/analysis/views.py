@@ -164,6 +164,7 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
     )
     split = SplitForm(post if action == "split" else None, prefix="split")
     position = PositionForm(post if action == "position" else None, prefix="position")
+    position.fields["position"].choices = list(view.position_labels.items())  # type: ignore[attr-defined]
     failed = None
     if post:
         forms_by_action: dict[str, Any] = {
@@ -234,6 +235,7 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
             "result": m,
             "response": texts[m.response_id],
             "text": _answer_text(texts[m.response_id], item.key),
+            "position": view.position_labels.get(m.position, m.position),
         }
         for m in page
         if m.response_id in texts
@@ -374,4 +376,5 @@ def themes_csv(request: HttpRequest, code: str, key: str) -> HttpResponse:
             ]
         )
     writer.writerow(["other (no theme)", "", "", view.other, "", "", "", "", "", ""])
+    writer.writerow(["no answer", "", "", view.unanswered, "", "", "", "", "", ""])
     return response

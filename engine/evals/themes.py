@@ -167,6 +167,7 @@ def main() -> None:
         )
         encoder = CachedEncoder(name, texts)
         baseline = bertopic(texts, encoder.vectors)
+        themes = 0
         if baseline is None:
             notes.append(f"{name}: BERTopic not run (no .venv-eval; `make eval` builds it).")
         else:
@@ -202,6 +203,16 @@ def main() -> None:
                 labels,
                 time.perf_counter() - start + extra,
             )
+        if themes:
+            # NMI rises with the number of clusters, so also compare at BERTopic's count.
+            start = time.perf_counter()
+            finder = ThemeFinder(
+                representation="semantic", encoder=encoder, n_themes=themes, max_themes=1000
+            )
+            labels = finder.fit_predict(texts)
+            seconds = time.perf_counter() - start + encoder.seconds
+            method = "ThemeFinder semantic (told BERTopic's count)"
+            row(name, n, k, method, finder.n_themes_, labels_true, labels, seconds)
     for note in notes:
         print(f"\n{note}")
 

@@ -51,7 +51,9 @@ def test_semantic_themes_separate_the_topics_and_repeat_exactly(encoder):
     assert np.array_equal(first.labels_, second.labels_) and first.themes_ == second.themes_
     by_topic = [set(first.labels_[i:12:3]) for i in range(3)]
     assert all(len(ids) == 1 for ids in by_topic) and len(set.union(*by_topic)) == 3
-    keywords = {word for theme in first.themes_ for word in theme.keywords[:3]}
+    keywords = {
+        w for theme in first.themes_ for phrase in theme.keywords[:3] for w in phrase.split()
+    }
     assert {"boiler", "parking", "library"} & keywords
 
 

@@ -40,8 +40,14 @@ def test_finds_the_three_topics_and_keeps_every_row():
     assert all(len(ids) == 1 for ids in by_topic), by_topic
     assert len(set.union(*by_topic)) == 3
     assert sorted(t.count for t in finder.themes_) == [4, 4, 4]
-    keywords = {word for theme in finder.themes_ for word in theme.keywords}
+    keywords = {
+        word for theme in finder.themes_ for phrase in theme.keywords for word in phrase.split()
+    }
     assert {"boiler", "parking", "library"} <= keywords
+    for theme in finder.themes_:  # no phrase repeats a word another phrase already has
+        phrases = [set(p.split()) for p in theme.keywords]
+        assert not any(a < b for a in phrases for b in phrases)
+        assert theme.label[0].isupper() and "Typically: “" in theme.description
     for theme in finder.themes_:
         assert 1 <= len(theme.quotes) <= 5
         assert all(labels[q] == theme.id for q in theme.quotes)
@@ -67,3 +73,22 @@ def test_degenerate_inputs_give_a_clear_result():
     assert len(set(same.labels_)) == 1 and same.themes_[0].count == 20
     stop = ThemeFinder().fit(["the and of", "it is to", "😀"])
     assert list(stop.labels_) == [-1, -1, -1]
+
+
+def test_contractions_and_filler_are_not_keywords():
+    texts = [
+        f"I didn't think the {topic} was good, actually it's really {word} and things don't work"
+        for topic, word in [
+            ("bus", "late"),
+            ("bus", "slow"),
+            ("bus", "late"),
+            ("park", "dirty"),
+            ("park", "unsafe"),
+            ("park", "dirty"),
+            ("library", "closed"),
+            ("library", "shut"),
+        ]
+    ]
+    finder = ThemeFinder(n_themes=3, representation="lexical").fit(texts)
+    words = {w for t in finder.themes_ for p in t.keywords for w in p.split()}
+    assert words and not words & {"didn't", "don't", "it's", "actually", "really", "things"}

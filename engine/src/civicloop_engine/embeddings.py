@@ -17,6 +17,7 @@ import json
 import os
 import struct
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -229,3 +230,10 @@ class SentenceEncoder:
             if progress:
                 progress(min(start + self.batch_size, len(order)), len(order))
         return out
+
+
+@lru_cache(maxsize=2)
+def shared_encoder(model_path: str | None = None) -> SentenceEncoder:
+    """One encoder per model folder per process: loading the weights takes a second,
+    and a worker analyses many questions."""
+    return SentenceEncoder(model_path)

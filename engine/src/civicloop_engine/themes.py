@@ -17,11 +17,95 @@ import numpy as np
 from scipy import sparse
 from sklearn.decomposition import NMF, MiniBatchNMF
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from civicloop_engine.text import normalise
 
 MINI_BATCH_ABOVE = 20_000
+# scikit-learn's list misses contractions (its tokeniser splits them) and the filler
+# that fills consultation answers; as keywords they say nothing about a theme.
+STOP_WORDS = sorted(
+    ENGLISH_STOP_WORDS
+    | {
+        *(
+            f"{w}n't"
+            for w in [
+                "are",
+                "ca",
+                "could",
+                "did",
+                "does",
+                "do",
+                "had",
+                "has",
+                "have",
+                "is",
+                "might",
+                "must",
+                "need",
+                "should",
+                "was",
+                "were",
+                "wo",
+                "would",
+            ]
+        ),
+        *[
+            "i'm",
+            "i've",
+            "i'd",
+            "i'll",
+            "we're",
+            "we've",
+            "we'd",
+            "we'll",
+            "you're",
+            "you've",
+            "they're",
+            "they've",
+            "it's",
+            "that's",
+            "there's",
+            "what's",
+            "let's",
+        ],
+        *[
+            "actually",
+            "also",
+            "just",
+            "like",
+            "really",
+            "think",
+            "things",
+            "thing",
+            "lot",
+            "lots",
+            "way",
+            "ve",
+            "ll",
+            "don",
+            "didn",
+            "doesn",
+            "isn",
+            "wasn",
+        ],
+        *[
+            "yes",
+            "no",
+            "ok",
+            "okay",
+            "please",
+            "thank",
+            "thanks",
+            "people",
+            "person",
+            "bit",
+            "quite",
+            "sure",
+            "maybe",
+        ],
+    }
+)
 REPRESENTATIONS = ("auto", "lexical", "semantic")
 # "auto" embeds up to this many responses (about a minute on two cores, measured in
 # docs/decisions/0007) and falls back to lexical above it or when no model is installed.
@@ -151,9 +235,9 @@ class ThemeFinder:
 
         encoder = self.encoder
         if encoder is None:
-            from civicloop_engine.embeddings import SentenceEncoder
+            from civicloop_engine.embeddings import shared_encoder
 
-            encoder = self.encoder = SentenceEncoder()
+            encoder = self.encoder = shared_encoder()
         vectors = np.asarray(encoder.encode(documents), dtype=np.float32)
         # k-means cannot find more clusters than there are distinct points.
         k = max(1, min(k, len(np.unique(vectors.round(4), axis=0))))
@@ -187,7 +271,7 @@ class ThemeFinder:
     @staticmethod
     def _vectorise(documents: list[str], *, strict: bool) -> tuple[TfidfVectorizer, Any]:
         vectorizer = TfidfVectorizer(
-            stop_words="english",
+            stop_words=STOP_WORDS,
             ngram_range=(1, 2),
             min_df=2 if strict and len(documents) >= 20 else 1,
             max_df=0.5 if strict else 1.0,
@@ -263,8 +347,9 @@ class ThemeFinder:
             self.labels_[index] = new_id[int(primary[row])]
         total = max(int(matched.sum()), 1)
         for old in order:
-            keywords = tuple(
-                str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms]
+            keywords = _distinct_phrases(
+                [str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms * 3]],
+                self.top_terms,
             )
             members = [r for r in range(len(usable)) if matched[r] and primary[r] == old]
             share_of_row = weights[members, old] / np.maximum(weights[members].sum(axis=1), 1e-12)
@@ -275,9 +360,9 @@ class ThemeFinder:
             self.themes_.append(
                 Theme(
                     id=new_id[old],
-                    label=" · ".join(keywords[:3]),
+                    label=_label(keywords),
                     keywords=keywords,
-                    description=f"Responses about {', '.join(keywords[:3])}.",
+                    description=_describe(keywords, cleaned[quotes[0]] if quotes else ""),
                     count=len(members),
                     share=len(members) / total,
                     quotes=quotes[:5],
@@ -286,3 +371,36 @@ class ThemeFinder:
 
     def fit_predict(self, texts: Sequence[str]) -> np.ndarray:
         return self.fit(texts).labels_
+
+
+def _distinct_phrases(ranked: list[str], wanted: int) -> tuple[str, ...]:
+    """Keep the strongest phrases, folding a word into a longer phrase that contains
+    it ("mould" and "mould bathroom" give "mould bathroom") so labels do not repeat."""
+    chosen: list[str] = []
+    for phrase in ranked:
+        words = set(phrase.split())
+        if any(words <= set(c.split()) for c in chosen):
+            continue  # already said by a longer phrase
+        chosen = [c for c in chosen if not set(c.split()) <= words]
+        chosen.append(phrase)
+        if len(chosen) == wanted:
+            break
+    return tuple(chosen)
+
+
+def _label(keywords: tuple[str, ...]) -> str:
+    """Up to three key phrases, first letter capitalised: "Mould bathroom, leak, wait"."""
+    text = ", ".join(keywords[:3])
+    return text[:1].upper() + text[1:]
+
+
+def _describe(keywords: tuple[str, ...], typical: str) -> str:
+    """One line: what the theme's answers mention most, and its most typical answer."""
+    if not keywords:
+        return ""
+    named = ", ".join(keywords[:2]) + (f" and {keywords[2]}" if len(keywords) > 2 else "")
+    line = f"Answers that mention {named}."
+    if typical:
+        quote = typical if len(typical) <= 110 else typical[:107].rsplit(" ", 1)[0] + "…"
+        line += f" Typically: “{quote}”"
+    return line
