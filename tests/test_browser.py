@@ -226,3 +226,54 @@ def test_staff_consultation_pages_pass_axe(live_server, page, alpha, alice, cons
         page.goto(base + path)
         assert page.locator("h1").count() == 1, path
         assert axe_violations(page) == [], path
+
+
+def test_analysis_pages_pass_axe_and_decisions_work_without_javascript(
+    live_server, browser, alpha, alice, consultation
+):
+    """Run an analysis, read it, then rename and move with JavaScript switched off."""
+    from civicloop.accounts.models import Membership
+    from civicloop.analysis import selectors, services
+    from civicloop.analysis.models import AnalysisRun
+    from tests.conftest import PASSWORD
+    from tests.test_analysis import CONTACT, DAMP, REPAIRS, add_responses
+
+    add_responses(consultation, REPAIRS, "disagree")
+    add_responses(consultation, DAMP, "strongly_disagree")
+    add_responses(consultation, CONTACT, "agree")
+    run = AnalysisRun.objects.create(
+        consultation=consultation, question_key="why", stance_key="agree", created_by=alice
+    )
+    services.analysis_execute(run, lambda percent, message: None)
+    membership = Membership.objects.get(user=alice, organisation=alpha)
+    assert membership.can("analyse")
+    view = selectors.analysis_view(consultation, "why")
+    first, second = view.themes[0], view.themes[1]
+    base = f"{live_server.url}/staff/alpha/consultations/{consultation.code}/analysis"
+
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    sign_in(page, live_server.url, alice.email, PASSWORD)
+    page.wait_for_url(f"{live_server.url}/staff/alpha/")
+    for path in ("/", "/why/", f"/why/themes/{first.code}/", "/why/history/"):
+        page.goto(base + path)
+        assert axe_violations(page) == [], path
+    context.close()
+
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, live_server.url, alice.email, PASSWORD)
+    page.wait_for_url(f"{live_server.url}/staff/alpha/")
+    page.goto(f"{base}/why/themes/{first.code}/")
+    page.fill("#id_rename-label", "Boiler repairs are too slow")
+    page.click("button:has-text('Save name')")
+    assert page.locator("h1").inner_text() == "Boiler repairs are too slow"
+    page.locator("input[name=responses]").first.check()
+    page.select_option("#id_move-theme", second.code)
+    page.click("button:has-text('Move selected')")
+    assert page.locator(".govuk-notification-banner--success").is_visible()
+    context.close()
+    after = selectors.analysis_view(consultation, "why")
+    assert after.by_code[first.code].label == "Boiler repairs are too slow"
+    assert after.by_code[first.code].count == first.count - 1
+    assert after.by_code[second.code].count == second.count + 1

@@ -16,3 +16,20 @@ def test_demo_consultations_hold_only_valid_answers(db):
         assert cleaned == response.answers, response.answers
     call_command("load_demo_consultations")  # idempotent
     assert Consultation.objects.count() == 3
+
+
+def test_demo_analyses_run_once(db, django_capture_on_commit_callbacks):
+    from civicloop.analysis.models import AnalysisRun
+    from civicloop.analysis.selectors import analysis_view
+
+    call_command("load_demo")
+    call_command("load_demo_consultations")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's part, inline
+        call_command("load_demo_analysis")
+    runs = list(AnalysisRun.objects.all())
+    assert len(runs) == 5 and all(r.status == "succeeded" and r.is_current for r in runs)
+    for run in runs:
+        view = analysis_view(run.consultation, run.question_key)
+        assert view is not None and view.themes
+    call_command("load_demo_analysis")  # idempotent
+    assert AnalysisRun.objects.count() == 5

@@ -1,5 +1,8 @@
-"""Analyse the demo consultations' free-text questions, so a new user sees themes
-on first sign-in. Runs in this process (the demo's worker is not up yet)."""
+"""Analyse the demo consultations' free-text questions, so a new user sees themes.
+
+By default each analysis is queued as a job: `civicloop demo` starts serving at
+once and its worker fills the results in within a minute or two (the pages show
+the progress). ``now=True`` runs them in this process instead."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from civicloop.analysis.models import AnalysisRun
 from civicloop.consultations.models import Consultation
 
 
-def load_demo_analysis(progress: bool = False) -> int:
+def load_demo_analysis(*, now: bool = False) -> int:
     done = 0
     for consultation in Consultation.objects.filter(
         organisation__slug__in=["ashworth", "riverside-homes"]
@@ -21,14 +24,21 @@ def load_demo_analysis(progress: bool = False) -> int:
                 consultation=consultation, question_key=question.key
             ).exists():
                 continue
-            run = AnalysisRun.objects.create(
-                consultation=consultation,
-                question_key=question.key,
-                stance_key=services.default_stance_key(consultation, question),
-                created_by=analyst.user,
-            )
-            services.analysis_execute(run, lambda percent, message: None)
+            stance = services.default_stance_key(consultation, question)
+            if now:
+                run = AnalysisRun.objects.create(
+                    consultation=consultation,
+                    question_key=question.key,
+                    stance_key=stance,
+                    created_by=analyst.user,
+                )
+                services.analysis_execute(run, lambda percent, message: None)
+            else:
+                services.analysis_request(
+                    actor_membership=analyst,
+                    consultation=consultation,
+                    question_key=question.key,
+                    stance_key=stance,
+                )
             done += 1
-            if progress:
-                print(f"  analysed “{question.text}” ({consultation.title})")
     return done

@@ -73,6 +73,67 @@ PARKING = {
     ],
 }
 STREETS = ["Mill Lane", "Station Road", "Church Street", "the ring road", "Market Square"]
+CYCLING = {
+    "agree": [
+        "The cycle lane on {street} finally makes it safe to ride with my kids.",
+        "I cycle to work every day now that the lanes are separated from traffic.",
+        "My daughter can ride to school on her own since the lanes went in.",
+        "Fewer cars on {street} means cleaner air for the children at the school.",
+        "Please extend the lanes to the station so we can leave the car at home.",
+    ],
+    "disagree": [
+        "The lanes have made {street} gridlocked at school time.",
+        "Deliveries to shops on Station Road are impossible now.",
+        "Nobody uses them in winter, the lanes sit empty while cars queue.",
+        "Losing the parking outside the shops has hit the traders on {street} hard.",
+        "Buses are stuck behind the narrowed junction on {street} every morning.",
+    ],
+    "neither": [
+        "Keep the lanes but let delivery vans load before ten in the morning.",
+        "Fine either way, but please fix the potholes on {street} first.",
+    ],
+}
+OPENERS = [
+    "",
+    "",
+    "",
+    "Honestly, ",
+    "To be fair, ",
+    "As a resident of {street}, ",
+    "Speaking as a parent, ",
+]
+ENDINGS = [
+    "",
+    "",
+    " I have lived here for {weeks} years.",
+    " Please listen to residents this time.",
+    " Thank you for asking.",
+    " It affects my family every week.",
+]
+DAMP_WHY = [
+    "Black mould in the {room} every winter.",
+    "The {room} wall is wet to the touch and smells of damp.",
+    "Mould keeps coming back on the {room} ceiling after it is painted over.",
+    "Condensation runs down the {room} windows and the frames are rotting.",
+    "My son's asthma is worse since the mould started in his bedroom.",
+    "The extractor fan in the {room} has never worked, so the damp never dries.",
+]
+INFORMED_WHY = [
+    "Nobody told me the {trade} wasn't coming.",
+    "I rang {visits} times to find out when the {trade} would come.",
+    "The text said Tuesday, they came Friday.",
+    "I took {days} days off work and nobody turned up or called.",
+    "The {trade} arrived without warning while I was at work.",
+]
+
+
+def _vary(text: str, rng: random.Random) -> str:
+    """One person's answer: an opener and an ending around a stance sentence, so
+    the demo does not read as a campaign of identical answers."""
+    opener = rng.choice(OPENERS)
+    if opener and text[:1].isupper() and not text.startswith("I "):
+        text = text[:1].lower() + text[1:]
+    return _fill(opener + text + rng.choice(ENDINGS), rng)
 
 
 def _fill(text: str, rng: random.Random) -> str:
@@ -271,7 +332,7 @@ def _repairs(org: Organisation, author: User, rng: random.Random, now: dt.dateti
         text = (
             CAMPAIGN
             if campaign
-            else _fill(rng.choice(REPAIRS_OPINIONS[side]) + rng.choice(DETAILS), rng)
+            else _vary(rng.choice(REPAIRS_OPINIONS[side]) + rng.choice(DETAILS), rng)
         )
         answers: dict[str, Any] = {"target": target}
         if rng.random() < 0.85:
@@ -291,23 +352,12 @@ def _repairs(org: Organisation, author: User, rng: random.Random, now: dt.dateti
             "answer": informed,
             "why": ""
             if informed == "yes" or rng.random() < 0.5
-            else _fill(
-                rng.choice(
-                    [
-                        "Nobody told me the {trade} wasn't coming.",
-                        "I rang three times to find out.",
-                        "The text said Tuesday, they came Friday.",
-                    ]
-                ),
-                rng,
-            ),
+            else _vary(rng.choice(INFORMED_WHY), rng),
         }
         damp = rng.choices(["yes", "no"], weights=[35, 65])[0]
         answers["damp"] = {
             "answer": damp,
-            "why": _fill("Black mould in the {room} every winter.", rng)
-            if damp == "yes" and rng.random() < 0.6
-            else "",
+            "why": _vary(rng.choice(DAMP_WHY), rng) if damp == "yes" and rng.random() < 0.6 else "",
         }
         if damp == "yes":
             answers["damp_rank"] = rng.sample(
@@ -406,19 +456,7 @@ def _parking(org: Organisation, author: User, rng: random.Random, now: dt.dateti
         rows = []
         for n in range(140 if closed else 320):
             side, support = _stance(rng, (55, 35, 10) if closed else (45, 45, 10))
-            if not closed and side == "disagree":
-                text = _fill(
-                    rng.choice(
-                        [
-                            "The lanes have made {street} gridlocked at school time.",
-                            "Deliveries to shops on Station Road are impossible now.",
-                            "Nobody uses them in winter.",
-                        ]
-                    ),
-                    rng,
-                )
-            else:
-                text = _fill(rng.choice(PARKING[side]), rng)
+            text = _vary(rng.choice((PARKING if closed else CYCLING)[side]), rng)
             answers: dict[str, Any] = {
                 "support": support,
                 "travel": rng.choice(["car", "bus", "bicycle", "on_foot"]),

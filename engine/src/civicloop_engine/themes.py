@@ -110,6 +110,8 @@ REPRESENTATIONS = ("auto", "lexical", "semantic")
 # "auto" embeds up to this many responses (about a minute on two cores, measured in
 # docs/decisions/0007) and falls back to lexical above it or when no model is installed.
 SEMANTIC_UP_TO = 5_000
+# The most themes the semantic search for a number will offer (BANKING77's 77 intents fit).
+SEMANTIC_MAX_THEMES = 80
 # Semantic memberships: a second theme counts when its cosine similarity is within
 # about this much of the best theme's (exp(-0.035 / 0.05) = 0.5 = secondary_share).
 _SIMILARITY_TEMPERATURE = 0.05
@@ -228,8 +230,39 @@ class ThemeFinder:
             return "lexical"
         return "semantic"
 
+    def _choose_k(self, vectors: np.ndarray) -> int:
+        """The number of themes whose k-means clusters are best separated (highest
+        mean silhouette, cosine) on a sample, over a log-spaced grid. Measured in
+        docs/decisions/0007: it picks about as many themes as the human codes have
+        on three of four labelled sets, where sqrt(n/2) over- or under-shoots."""
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import silhouette_score
+
+        n = len(vectors)
+        upper = min(SEMANTIC_MAX_THEMES, max(self.min_themes, n // 8))
+        if upper <= self.min_themes or n < 3 * self.min_themes:
+            return max(1, min(self.min_themes, n))
+        grid = sorted({round(float(k)) for k in np.geomspace(self.min_themes, upper, 10)})
+        rng = np.random.default_rng(self.random_state)
+        sample = vectors[rng.choice(n, size=min(n, 4000), replace=False)]
+        best_k, best_score = grid[0], -1.0
+        for k in grid:
+            if k >= len(sample):
+                break
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                labels = KMeans(n_clusters=k, n_init=1, random_state=self.random_state).fit_predict(
+                    sample
+                )
+            if len(set(labels.tolist())) < 2:
+                continue
+            score = float(silhouette_score(sample, labels, metric="cosine"))
+            if score > best_score + 1e-9:
+                best_k, best_score = k, score
+        return best_k
+
     def _cluster_embeddings(
-        self, documents: list[str], matrix: sparse.csr_matrix, k: int
+        self, documents: list[str], matrix: sparse.csr_matrix, k: int | None
     ) -> tuple[np.ndarray, np.ndarray]:
         from sklearn.cluster import KMeans, MiniBatchKMeans
 
@@ -239,8 +272,11 @@ class ThemeFinder:
 
             encoder = self.encoder = shared_encoder()
         vectors = np.asarray(encoder.encode(documents), dtype=np.float32)
+        if k is None:
+            k = self._choose_k(vectors)
         # k-means cannot find more clusters than there are distinct points.
         k = max(1, min(k, len(np.unique(vectors.round(4), axis=0))))
+        self.n_themes_ = k
         clusterer: KMeans | MiniBatchKMeans
         if len(documents) > MINI_BATCH_ABOVE:
             clusterer = MiniBatchKMeans(
@@ -309,10 +345,12 @@ class ThemeFinder:
         k = max(1, min(wanted, matrix.shape[1], len(usable)))
         self.representation_ = self._choose_representation(len(usable))
         if self.representation_ == "semantic":
-            weights, components = self._cluster_embeddings(documents, matrix, k)
+            weights, components = self._cluster_embeddings(
+                documents, matrix, k if self.n_themes is not None else None
+            )
         else:
             weights, components = self._factorise(matrix, k)
-        self.n_themes_ = k
+            self.n_themes_ = k
         self._assign(usable, weights, components, vocabulary, cleaned, n)
         return self
 
@@ -347,11 +385,13 @@ class ThemeFinder:
             self.labels_[index] = new_id[int(primary[row])]
         total = max(int(matched.sum()), 1)
         for old in order:
-            keywords = _distinct_phrases(
-                [str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms * 3]],
-                self.top_terms,
-            )
             members = [r for r in range(len(usable)) if matched[r] and primary[r] == old]
+            said = " \n ".join(cleaned[usable[r]].casefold() for r in members[:500])
+            keywords = _distinct_phrases(
+                [str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms * 4]],
+                self.top_terms,
+                said,
+            )
             share_of_row = weights[members, old] / np.maximum(weights[members].sum(axis=1), 1e-12)
             ranked = [members[i] for i in np.argsort(-share_of_row, kind="stable")]
             quotes = tuple(usable[r] for r in ranked if 20 <= len(cleaned[usable[r]]) <= 600)[
@@ -373,12 +413,16 @@ class ThemeFinder:
         return self.fit(texts).labels_
 
 
-def _distinct_phrases(ranked: list[str], wanted: int) -> tuple[str, ...]:
+def _distinct_phrases(ranked: list[str], wanted: int, said: str) -> tuple[str, ...]:
     """Keep the strongest phrases, folding a word into a longer phrase that contains
-    it ("mould" and "mould bathroom" give "mould bathroom") so labels do not repeat."""
+    it ("mould" and "black mould" give "black mould") so labels do not repeat. A word
+    pair counts only if people wrote it as such: pairs are counted after stop words
+    are removed, so "bring people back to the high street" also yields "bring high"."""
     chosen: list[str] = []
     for phrase in ranked:
         words = set(phrase.split())
+        if len(words) > 1 and phrase not in said:
+            continue
         if any(words <= set(c.split()) for c in chosen):
             continue  # already said by a longer phrase
         chosen = [c for c in chosen if not set(c.split()) <= words]
