@@ -18,16 +18,20 @@ def test_demo_consultations_hold_only_valid_answers(db):
     assert Consultation.objects.count() == 3
 
 
-def test_demo_analyses_run_once(db, django_capture_on_commit_callbacks):
+def test_demo_analyses_run_once(db, django_capture_on_commit_callbacks, monkeypatch):
     from civicloop.analysis.models import AnalysisRun
     from civicloop.analysis.selectors import analysis_view
 
+    # The lexical representation keeps this plumbing test quick; the semantic path
+    # has its own tests (engine/tests/test_semantic.py, tests/test_analysis.py).
+    monkeypatch.setattr("civicloop_engine.themes.SEMANTIC_UP_TO", 0)
     call_command("load_demo")
     call_command("load_demo_consultations")
     with django_capture_on_commit_callbacks(execute=True):  # the worker's part, inline
         call_command("load_demo_analysis")
     runs = list(AnalysisRun.objects.all())
     assert len(runs) == 5 and all(r.status == "succeeded" and r.is_current for r in runs)
+    assert {r.representation for r in runs} == {"lexical"}
     for run in runs:
         view = analysis_view(run.consultation, run.question_key)
         assert view is not None and view.themes
