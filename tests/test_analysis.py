@@ -107,6 +107,11 @@ def test_a_run_is_a_job_with_progress_and_writes_everything(
     assert page.status_code == 200 and damp.label in body and "Organised campaigns" in body
     assert "Tenants Union" in body
     assert "Disagree" in body and "No answer to this question" in body
+    page = client.get(
+        f"/staff/alpha/consultations/{answered.code}/analysis/why/themes/{damp.code}/"
+    )
+    body = page.content.decode()
+    assert "65 to 74" in body and "Paper (entered by staff)" in body  # codes in people's words
 
 
 def test_analysts_decisions_apply_and_survive_a_re_run(

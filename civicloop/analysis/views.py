@@ -244,6 +244,7 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
         r.pk: _answer_text(r, item.key)
         for r in consultation.responses.filter(pk__in=current.quotes)
     }
+    breakdowns = _readable_breakdowns(consultation, current.breakdowns)
     return render(
         request,
         "analysis/theme.html",
@@ -253,6 +254,7 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
             "view": view,
             "theme": current,
             "quotes": [(pk, quotes[pk]) for pk in current.quotes if pk in quotes],
+            "breakdowns": breakdowns,
             "rows": rows,
             "page": page,
             "rename": rename,
@@ -263,6 +265,28 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
             "failed": failed,
         },
     )
+
+
+def _readable_breakdowns(
+    consultation: Consultation, breakdowns: dict[str, dict[str, int]]
+) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Group and value codes in the words people saw: "Age band: 65 to 74: 12"."""
+    from civicloop.consultations import questions as qt
+    from civicloop.consultations.models import Response
+
+    questions = {q.key: q for q in consultation.questions.all()}
+    readable = []
+    for group, counts in breakdowns.items():
+        if group == "channel":
+            name, options = str(_("Channel")), dict(Response.Channel.choices)
+        elif group in questions:
+            question = questions[group]
+            name, options = question.text, dict(qt.options_for(question))
+        else:
+            name, options = group, {}
+        values = sorted(counts.items(), key=lambda item: -item[1])
+        readable.append((name, [(str(options.get(v, v)), n) for v, n in values]))
+    return readable
 
 
 @org_view(write=Capability.ANALYSE)

@@ -32,7 +32,7 @@ def test_every_response_gets_a_row_and_positions_follow_the_closed_question():
     for theme in result.themes:
         assert sum(theme.positions.values()) == theme.theme.count
     assert result.responses[-1].empty and result.responses[-1].theme_ids == ()
-    assert "empty responses are kept" in result.notes[0]
+    assert "have no text: they are kept" in result.notes[0]
 
 
 def test_sentiment_gives_positions_without_a_closed_question():

@@ -133,7 +133,9 @@ def analyse(
     notes = []
     empty = sum(r.empty for r in responses)
     if empty:
-        notes.append(f"{empty} empty responses are kept and counted as 'other'.")
+        notes.append(
+            f"{empty} responses have no text: they are kept, in no theme, and reported as 'no answer'."
+        )
     if long_texts:
         notes.append(
             f"{long_texts} responses are longer than {MAX_CHARACTERS:,} characters: "
