@@ -92,3 +92,18 @@ def test_contractions_and_filler_are_not_keywords():
     finder = ThemeFinder(n_themes=3, representation="lexical").fit(texts)
     words = {w for t in finder.themes_ for p in t.keywords for w in p.split()}
     assert words and not words & {"didn't", "don't", "it's", "actually", "really", "things"}
+
+
+def test_large_inputs_learn_from_a_sample_and_project_everyone(monkeypatch):
+    import civicloop_engine.themes as themes
+
+    monkeypatch.setattr(themes, "FIT_SAMPLE", 20)
+    monkeypatch.setattr(themes, "CHUNK", 7)
+    monkeypatch.setattr(themes, "MINI_BATCH_ABOVE", 10)
+    texts = corpus()[:12] * 5  # 60 answers, three topics
+    first = ThemeFinder(n_themes=3, representation="lexical").fit(texts)
+    second = ThemeFinder(n_themes=3, representation="lexical").fit(texts)
+    assert np.array_equal(first.labels_, second.labels_)
+    assert (first.labels_ >= 0).all() and len(first.memberships_) == 60
+    by_topic = [set(first.labels_[i::3]) for i in range(3)]  # repairs, parking, library
+    assert all(len(ids) == 1 for ids in by_topic) and len(set.union(*by_topic)) == 3

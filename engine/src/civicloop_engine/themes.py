@@ -22,6 +22,12 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from civicloop_engine.text import normalise
 
 MINI_BATCH_ABOVE = 20_000
+# Above this many responses the vocabulary and the NMF factors are learnt from a
+# seeded sample of this size, then every response is projected onto them in chunks:
+# memory stays flat (the bigram counts of a million answers alone take gigabytes)
+# and the themes barely change (docs/benchmarks.md).
+FIT_SAMPLE = 50_000
+CHUNK = 50_000
 # scikit-learn's list misses contractions (its tokeniser splits them) and the filler
 # that fills consultation answers; as keywords they say nothing about a theme.
 STOP_WORDS = sorted(
@@ -211,7 +217,17 @@ class ThemeFinder:
             # NNDSVD takes square roots of values that rounding can leave a hair below
             # zero when responses are nearly identical; the factorisation is still sound.
             warnings.simplefilter("ignore", RuntimeWarning)
-            weights = model.fit_transform(matrix)
+            sample = self._sample(matrix.shape[0])
+            if sample is None:
+                weights = model.fit_transform(matrix)
+            else:
+                model.fit(matrix[sample])
+                weights = np.vstack(
+                    [
+                        model.transform(matrix[start : start + CHUNK])
+                        for start in range(0, matrix.shape[0], CHUNK)
+                    ]
+                )
         return weights, model.components_
 
     def _choose_representation(self, responses: int) -> str:
@@ -304,8 +320,13 @@ class ThemeFinder:
         rarity = np.log1p(pooled.sum() / k / np.maximum(pooled.sum(axis=0), 1e-12))
         return weights, frequency * rarity
 
-    @staticmethod
-    def _vectorise(documents: list[str], *, strict: bool) -> tuple[TfidfVectorizer, Any]:
+    def _sample(self, n: int) -> np.ndarray | None:
+        if n <= FIT_SAMPLE:
+            return None
+        rng = np.random.default_rng(self.random_state)
+        return np.sort(rng.choice(n, size=FIT_SAMPLE, replace=False))
+
+    def _vectorise(self, documents: list[str], *, strict: bool) -> tuple[TfidfVectorizer, Any]:
         vectorizer = TfidfVectorizer(
             stop_words=STOP_WORDS,
             ngram_range=(1, 2),
@@ -314,8 +335,17 @@ class ThemeFinder:
             sublinear_tf=True,
             max_features=30_000,
             token_pattern=r"(?u)\b[^\W\d_][\w'-]+\b",  # noqa: S106 - a regex, not a password
+            dtype=np.float32,
         )
-        return vectorizer, vectorizer.fit_transform(documents)
+        sample = self._sample(len(documents))
+        if sample is None:
+            return vectorizer, vectorizer.fit_transform(documents)
+        vectorizer.fit([documents[i] for i in sample])
+        chunks = [
+            vectorizer.transform(documents[start : start + CHUNK])
+            for start in range(0, len(documents), CHUNK)
+        ]
+        return vectorizer, sparse.vstack(chunks, format="csr")
 
     def fit(self, texts: Sequence[str]) -> ThemeFinder:
         cleaned = [normalise(t or "") for t in texts]
@@ -371,21 +401,26 @@ class ThemeFinder:
         # Themes numbered largest first, so ids are stable for the same input.
         order = [int(t) for t in np.argsort(-counts, kind="stable") if counts[t] > 0]
         new_id = {old: new for new, old in enumerate(order)}
-        for row, index in enumerate(usable):
-            if not matched[row]:
-                continue
-            themes = [
-                t
-                for t in np.argsort(-weights[row], kind="stable")
-                if t in new_id
-                and weights[row, t] >= self.secondary_share * strongest[row]
-                and weights[row, t] > 0
-            ]
-            self.memberships_[index] = tuple(new_id[int(t)] for t in themes)
-            self.labels_[index] = new_id[int(primary[row])]
+        renumber = np.full(k, -1, dtype=np.int64)
+        for old_id, new_number in new_id.items():
+            renumber[old_id] = new_number
+        # Every theme within secondary_share of a response's strongest one, strongest
+        # first. Sorted by weight, the kept themes are a prefix of each row.
+        ranked_themes = np.argsort(-weights, axis=1, kind="stable")
+        ranked_weights = np.take_along_axis(weights, ranked_themes, axis=1)
+        kept = (
+            (ranked_weights >= self.secondary_share * strongest[:, None]) & (ranked_weights > 0)
+        ).sum(axis=1)
+        labels = renumber[primary]
+        for row in np.flatnonzero(matched).tolist():
+            index = usable[row]
+            themes = renumber[ranked_themes[row, : kept[row]]]
+            self.memberships_[index] = tuple(int(t) for t in themes if t >= 0)
+            self.labels_[index] = int(labels[row])
+        members_of = {old: np.flatnonzero(matched & (primary == old)).tolist() for old in order}
         total = max(int(matched.sum()), 1)
         for old in order:
-            members = [r for r in range(len(usable)) if matched[r] and primary[r] == old]
+            members = members_of[old]
             said = " \n ".join(cleaned[usable[r]].casefold() for r in members[:500])
             keywords = _distinct_phrases(
                 [str(vocabulary[i]) for i in np.argsort(-components[old])[: self.top_terms * 4]],
