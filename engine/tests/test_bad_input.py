@@ -41,6 +41,7 @@ def test_awkward_answers_each_keep_their_row():
         "Mae angen trwsio'r boeler yn gyflymach, mae'r plymwr yn hwyr bob tro.",  # Welsh
         "😡😡😡 👎",  # emoji only
         "<p>The <b>car park</b> charges are too high &amp; unfair</p><script>alert(1)</script>",
+        "N/A",  # a placeholder, not an answer
     ]
     result = analyse(texts, representation="lexical", n_themes=3)
     assert len(result.responses) == len(texts)
@@ -55,6 +56,8 @@ def test_awkward_answers_each_keep_their_row():
     html_theme = by_text[17].theme_ids
     parking = {r.theme_ids[0] for r in by_text[1:12:3] if r.theme_ids}
     assert html_theme and html_theme[0] in parking
+    assert by_text[18].empty and by_text[18].theme_ids == ()
+    assert any("1 answers only say there is nothing to say" in note for note in result.notes)
     labels = " ".join(t.theme.label for t in result.themes)
     assert "script" not in labels and "amp" not in labels
 

@@ -15,6 +15,9 @@ from civicloop_engine.themes import Theme, ThemeFinder
 # Beyond this many characters a response is a document, not an answer: the rest is
 # kept but not analysed, so one pasted report cannot slow the whole run.
 MAX_CHARACTERS = 20_000
+NON_ANSWERS = frozenset(
+    ["n/a", "na", "n.a", "none", "nil", "nothing", "no comment", "no comments", "-", "--", "x", "?"]
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def analyse(
         for t in texts
     ]
     long_texts = sum(len(t) > MAX_CHARACTERS for t in raw)
-    texts = [t[:MAX_CHARACTERS] for t in raw]
+    # "N/A", "-" and the like say nothing: analysed as no answer, but counted.
+    placeholders = sum(1 for t in raw if t and t.casefold().strip(" .!") in NON_ANSWERS)
+    texts = ["" if t.casefold().strip(" .!") in NON_ANSWERS else t[:MAX_CHARACTERS] for t in raw]
     report(2, "Detecting languages")
     languages = [detect_language(t) for t in texts]
     report(5, "Finding campaigns")
@@ -135,6 +140,11 @@ def analyse(
     if empty:
         notes.append(
             f"{empty} responses have no text: they are kept, in no theme, and reported as 'no answer'."
+        )
+    if placeholders:
+        notes.append(
+            f"{placeholders} answers only say there is nothing to say (such as 'N/A' or '-'): "
+            "they are kept and reported as 'no answer'."
         )
     if long_texts:
         notes.append(
