@@ -1,6 +1,6 @@
 """Speed and peak memory of the default analysis pipeline (`make bench`).
 
-Builds 10k and 100k responses by sampling real texts from ../shared/data (NHS patient
+Builds 10k, 100k and 1M responses by sampling real texts from ../shared/data (NHS patient
 feedback, airline tweets, BANKING77, StackOverflow titles) with light perturbation
 (a word dropped, an opening added), then runs civicloop_engine.analyse end to end in
 a fresh process per size and reports wall time and peak resident memory."""
@@ -20,7 +20,7 @@ from pathlib import Path
 DATA = Path(
     os.environ.get("CIVICLOOP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
-SIZES = [int(s) for s in os.environ.get("BENCH_ENGINE_SIZES", "10000,100000").split(",")]
+SIZES = [int(s) for s in os.environ.get("BENCH_ENGINE_SIZES", "10000,100000,1000000").split(",")]
 OPENINGS = ["", "", "", "Honestly, ", "To be fair, ", "In my view ", "As a resident, "]
 
 
