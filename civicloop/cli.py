@@ -63,6 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     call_command("load_demo")
     call_command("load_demo_consultations")
     call_command("load_demo_analysis")
+    call_command("load_demo_guidance")
     url = f"http://127.0.0.1:{args.port}/"
     print(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD})")
     for organisation, role, email in demo_sign_ins():
@@ -204,6 +205,58 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return analyse_main(args.rest)
 
 
+def cmd_guidance_check(args: argparse.Namespace) -> int:
+    """Print the guidance findings for a draft post as JSON (exit 0 whatever the risk)."""
+    import datetime as dt
+    import json
+
+    from civicloop.publishing import guidance
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        print(
+            "civicloop guidance check: give the post's text (or - to read it from stdin).",
+            file=sys.stderr,
+        )
+        return 2
+    network = args.network.lower() if args.network else None
+    if network and network not in guidance.NETWORK_LIMITS:
+        print(
+            f"civicloop guidance check: unknown network {args.network!r}; use one of "
+            f"{', '.join(sorted(guidance.NETWORK_LIMITS))}.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        on = dt.date.fromisoformat(args.on) if args.on else None
+    except ValueError:
+        print(
+            f"civicloop guidance check: --on {args.on!r} is not a date (YYYY-MM-DD).",
+            file=sys.stderr,
+        )
+        return 2
+    policy = guidance.Policy()
+    if args.organisation:
+        _setup()
+        from civicloop.accounts.models import Organisation
+        from civicloop.publishing.selectors import policy_for
+
+        organisation = Organisation.objects.filter(slug=args.organisation).first()
+        if organisation is None:
+            print(
+                f"civicloop guidance check: no organisation with slug {args.organisation!r}.",
+                file=sys.stderr,
+            )
+            return 2
+        policy = policy_for(organisation)
+    images = tuple(guidance.Image(alt) for alt in args.image_alt) + tuple(
+        guidance.Image(None) for _ in range(args.image_without_alt)
+    )
+    report = guidance.check(guidance.Draft(text, network=network, images=images, on=on), policy)
+    print(json.dumps(report.as_json(include_passes=args.all), ensure_ascii=False, indent=2))
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     _setup()
     from civicloop.accounts.models import Organisation
@@ -266,6 +319,32 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--organisation", required=True, help="organisation slug")
     create.add_argument("--name", required=True, help="what the token is for")
     create.set_defaults(func=cmd_token)
+
+    guidance_parser = sub.add_parser("guidance", help="check posts against the guidance rules")
+    guidance_sub = guidance_parser.add_subparsers(
+        dest="guidance_command", required=True, metavar="ACTION"
+    )
+    check_post = guidance_sub.add_parser(
+        "check", help="print a draft post's findings as JSON, with an overall risk"
+    )
+    check_post.add_argument("text", help="the post's text, or - to read it from stdin")
+    check_post.add_argument("--organisation", help="apply this organisation's settings (slug)")
+    check_post.add_argument(
+        "--network", help="bluesky, mastodon, x, facebook, instagram, linkedin or email"
+    )
+    check_post.add_argument(
+        "--image-alt",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="an image with this alt text",
+    )
+    check_post.add_argument(
+        "--image-without-alt", action="count", default=0, help="an image with no alt text"
+    )
+    check_post.add_argument("--on", help="publish date, YYYY-MM-DD (default today)")
+    check_post.add_argument("--all", action="store_true", help="list the rules that passed too")
+    check_post.set_defaults(func=cmd_guidance_check)
 
     analyse = sub.add_parser(
         "analyse", help="analyse a CSV/XLSX/JSONL file of responses offline", add_help=False

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "civicloop.jobs",
     "civicloop.consultations",
     "civicloop.analysis",
+    "civicloop.publishing",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

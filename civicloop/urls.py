@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("civicloop.jobs.urls")),
     path("", include("civicloop.consultations.urls")),
     path("", include("civicloop.analysis.urls")),
+    path("", include("civicloop.publishing.urls")),
 ]
 
 handler400 = "civicloop.views.bad_request"

@@ -277,3 +277,19 @@ def test_analysis_pages_pass_axe_and_decisions_work_without_javascript(
     assert after.by_code[first.code].label == "Boiler repairs are too slow"
     assert after.by_code[first.code].count == first.count - 1
     assert after.by_code[second.code].count == second.count + 1
+
+
+def test_guidance_findings_update_as_you_type_and_pages_pass_axe(live_server, page, alpha, alice):
+    from tests.conftest import PASSWORD
+
+    sign_in(page, live_server.url, alice.email, PASSWORD)
+    page.wait_for_url(f"{live_server.url}/staff/alpha/")
+    page.goto(f"{live_server.url}/staff/alpha/guidance/settings/")
+    assert axe_violations(page) == []
+    page.goto(f"{live_server.url}/staff/alpha/guidance/check/")
+    assert axe_violations(page) == []
+    page.fill("#id_text", "Email jane.smith@gmail.com to book")
+    page.locator("#id_text").press("End")  # a keyup: htmx posts the form after a pause
+    page.wait_for_selector("#findings .govuk-tag--red", timeout=10_000)
+    assert "Email address" in page.locator("#findings").inner_text()
+    assert axe_violations(page) == []

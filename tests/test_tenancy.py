@@ -96,6 +96,8 @@ def alpha_objects(
     MachineCampaign.objects.create(run=run, number=0, template="t", count=0)
     q = {**c, "key": "why"}
     return {
+        "publishing:check": dict,
+        "publishing:settings": dict,
         "analysis:index": lambda: c,
         "analysis:question": lambda: q,
         "analysis:themes_csv": lambda: q,

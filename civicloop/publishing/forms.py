@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from civicloop.accounts.forms import DATE_ATTRS, GDSForm
+from civicloop.publishing import guidance
+
+NETWORK_CHOICES = [
+    ("", _("Any network")),
+    ("bluesky", "Bluesky"),
+    ("mastodon", "Mastodon"),
+    ("x", "X"),
+    ("facebook", "Facebook"),
+    ("instagram", "Instagram"),
+    ("linkedin", "LinkedIn"),
+    ("email", _("Email newsletter")),
+]
+
+
+class CheckPostForm(GDSForm):
+    text = forms.CharField(
+        label=_("Post"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10_000
+    )
+    network = forms.ChoiceField(label=_("Network"), choices=NETWORK_CHOICES, required=False)
+    image_alt = forms.CharField(
+        label=_("Alt text of the image (if the post has one)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    has_image = forms.BooleanField(label=_("The post has an image"), required=False)
+    on = forms.DateField(
+        label=_("Publish date"),
+        required=False,
+        widget=forms.DateInput(attrs=DATE_ATTRS),
+        help_text=_("Leave blank for today. Used for the pre-election period."),
+    )
+
+
+class GuidanceSettingsForm(GDSForm):
+    enabled_rules = forms.MultipleChoiceField(
+        label=_("Rules in use"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        choices=[(rule_id, title) for rule_id, (title, _source, _f) in guidance.RULES.items()],
+    )
+    blocked_words = forms.CharField(
+        label=_("Words we do not use"),
+        help_text=_("One word or phrase per line. A post using one needs review."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+    )
+    sensitive_topics = forms.CharField(
+        label=_("Sensitive topics just now"),
+        help_text=_(
+            "One per line, for example a live incident. A post that mentions one needs review."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+    )
+    max_reading_age = forms.IntegerField(
+        label=_("Highest reading age"),
+        min_value=6,
+        max_value=20,
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}),
+    )
+
+
+class OwnRuleForm(GDSForm):
+    words = forms.CharField(
+        label=_("Words or phrases"), help_text=_("Separate with commas."), max_length=2000
+    )
+    level = forms.ChoiceField(
+        label=_("When a post uses one"),
+        widget=forms.RadioSelect,
+        choices=[(guidance.ADVICE, _("Give advice")), (guidance.REVIEW, _("Needs review"))],
+    )
+    message = forms.CharField(label=_("Message authors see"), max_length=300)
+
+
+class ElectionForm(GDSForm):
+    name = forms.CharField(label=_("Election"), max_length=200)
+    starts = forms.DateField(
+        label=_("Pre-election period starts"), widget=forms.DateInput(attrs=DATE_ATTRS)
+    )
+    ends = forms.DateField(label=_("Polling day"), widget=forms.DateInput(attrs=DATE_ATTRS))

@@ -1,0 +1,135 @@
+"""Guidance pages: check a post against the rules, and an organisation's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from civicloop.accounts.access import org_view
+from civicloop.accounts.forms import add_service_errors
+from civicloop.accounts.roles import Capability
+from civicloop.publishing import guidance, services
+from civicloop.publishing.forms import (
+    CheckPostForm,
+    ElectionForm,
+    GuidanceSettingsForm,
+    OwnRuleForm,
+)
+from civicloop.publishing.models import GuidancePolicy
+from civicloop.publishing.selectors import policy_for
+
+
+@org_view(read=Capability.DRAFT, write=Capability.DRAFT)
+def check(request: HttpRequest) -> HttpResponse:
+    """Paste a post, see every finding. Works without JavaScript (submit the form);
+    with htmx the findings refresh as the author types."""
+    organisation = request.organisation  # type: ignore[attr-defined]
+    form = CheckPostForm(request.POST or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        images: tuple[guidance.Image, ...] = ()
+        if data["image_alt"].strip() or data["has_image"]:
+            images = (guidance.Image(data["image_alt"]),)
+        report = guidance.check(
+            guidance.Draft(
+                data["text"],
+                network=data["network"] or None,
+                images=images,
+                on=data["on"] or timezone.localdate(),
+            ),
+            policy_for(organisation),
+        )
+    template = (
+        "publishing/_findings.html"
+        if request.headers.get("HX-Request")
+        else "publishing/check.html"
+    )
+    return render(request, template, {"form": form, "report": report})
+
+
+@org_view(read=Capability.CONFIGURE, write=Capability.CONFIGURE)
+def settings(request: HttpRequest) -> HttpResponse:
+    organisation = request.organisation  # type: ignore[attr-defined]
+    stored = GuidancePolicy.objects.filter(organisation=organisation).first()
+    disabled = set(stored.disabled_rules) if stored else set()
+    initial = {
+        "enabled_rules": [r for r in guidance.RULES if r not in disabled],
+        "blocked_words": stored.blocked_words if stored else "",
+        "sensitive_topics": stored.sensitive_topics if stored else "",
+        "max_reading_age": stored.max_reading_age if stored else 14,
+    }
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    form = GuidanceSettingsForm(request.POST if action == "settings" else None, initial=initial)
+    rule_form = OwnRuleForm(request.POST if action == "add_rule" else None, prefix="rule")
+    election_form = ElectionForm(
+        request.POST if action == "add_election" else None, prefix="election"
+    )
+    failed = None
+    if request.method == "POST":
+        actor: Any = request.user
+        try:
+            if action == "settings" and form.is_valid():
+                services.guidance_settings_update(
+                    actor=actor, organisation=organisation, **form.cleaned_data
+                )
+                messages.success(request, _("Guidance settings saved."))
+                return redirect(request.path)
+            if action == "add_rule" and rule_form.is_valid():
+                services.own_rule_add(
+                    actor=actor, organisation=organisation, **rule_form.cleaned_data
+                )
+                messages.success(request, _("Rule added."))
+                return redirect(request.path)
+            if action == "remove_rule":
+                services.own_rule_remove(
+                    actor=actor,
+                    organisation=organisation,
+                    rule_id=request.POST.get("rule", ""),
+                )
+                messages.success(request, _("Rule removed."))
+                return redirect(request.path)
+            if action == "add_election" and election_form.is_valid():
+                services.election_period_add(
+                    actor=actor, organisation=organisation, **election_form.cleaned_data
+                )
+                messages.success(request, _("Election period added."))
+                return redirect(request.path)
+            if action == "remove_election":
+                try:
+                    pk = int(request.POST.get("election", ""))
+                except ValueError:
+                    pk = 0
+                services.election_period_remove(actor=actor, organisation=organisation, pk=pk)
+                messages.success(request, _("Election period removed."))
+                return redirect(request.path)
+        except ValidationError as exc:
+            target = {"settings": form, "add_rule": rule_form, "add_election": election_form}.get(
+                action
+            )
+            if target is None:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(request.path)
+            add_service_errors(exc, target)
+        failed = {"settings": form, "add_rule": rule_form, "add_election": election_form}.get(
+            action
+        )
+    return render(
+        request,
+        "publishing/settings.html",
+        {
+            "form": form,
+            "rule_form": rule_form,
+            "election_form": election_form,
+            "failed": failed,
+            "own_rules": stored.own_rules if stored else [],
+            "elections": organisation.election_periods.all(),
+            "sources": {rule_id: source for rule_id, (_t, source, _f) in guidance.RULES.items()},
+        },
+    )
