@@ -293,3 +293,38 @@ def test_guidance_findings_update_as_you_type_and_pages_pass_axe(live_server, pa
     page.wait_for_selector("#findings .govuk-tag--red", timeout=10_000)
     assert "Email address" in page.locator("#findings").inner_text()
     assert axe_violations(page) == []
+
+
+def test_composing_and_reviewing_posts_pass_axe_without_javascript(
+    live_server, browser, alpha, alice, bob
+):
+    from civicloop.publishing.models import Post
+    from tests.conftest import PASSWORD
+
+    base = f"{live_server.url}/staff/alpha/posts"
+    context = browser.new_context(java_script_enabled=False)
+    author = context.new_page()
+    sign_in(author, live_server.url, bob.email, PASSWORD)
+    author.wait_for_url(f"{live_server.url}/staff/alpha/")
+    author.goto(f"{base}/new/")
+    author.fill("#id_text", "Call Jane on 07700 900123 about the bins.")
+    author.click("button:has-text('Save and check')")
+    assert "Phone number" in author.locator("#findings").inner_text()
+    author.click("button:has-text('Send for review')")
+    context.close()
+    post = Post.objects.get()
+    assert post.status == "in_review"
+
+    context = browser.new_context(bypass_csp=True)
+    reviewer = context.new_page()
+    sign_in(reviewer, live_server.url, alice.email, PASSWORD)
+    reviewer.wait_for_url(f"{live_server.url}/staff/alpha/")
+    for path in ("/", "/new/", "/review/", f"/{post.code}/"):
+        reviewer.goto(base + path)
+        assert axe_violations(reviewer) == [], path
+    reviewer.check("input[name=decision][value=approved]")
+    reviewer.click("button:has-text('Record decision')")
+    assert reviewer.locator(".govuk-notification-banner--success").is_visible()
+    context.close()
+    post.refresh_from_db()
+    assert post.status == "ready"

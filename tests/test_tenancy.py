@@ -95,9 +95,17 @@ def alpha_objects(
     MachineTheme.objects.create(run=run, theme=theme, rank=0, label="t", description="d", count=0)
     MachineCampaign.objects.create(run=run, number=0, template="t", count=0)
     q = {**c, "key": "why"}
+    from civicloop.publishing.models import Post
+
+    post = Post.objects.create(organisation=alpha, author=bob, text="Bins", networks=["bluesky"])
     return {
         "publishing:check": dict,
         "publishing:settings": dict,
+        "publishing:posts": dict,
+        "publishing:compose": dict,
+        "publishing:review_queue": dict,
+        "publishing:post": lambda: {"code": post.code},
+        "publishing:edit": lambda: {"code": post.code},
         "analysis:index": lambda: c,
         "analysis:question": lambda: q,
         "analysis:themes_csv": lambda: q,

@@ -87,3 +87,75 @@ class ElectionForm(GDSForm):
         label=_("Pre-election period starts"), widget=forms.DateInput(attrs=DATE_ATTRS)
     )
     ends = forms.DateField(label=_("Polling day"), widget=forms.DateInput(attrs=DATE_ATTRS))
+
+
+class PostForm(GDSForm):
+    text = forms.CharField(
+        label=_("Post"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10_000,
+        help_text=_(
+            "Written once for every network; shorten it for one network below if you need to."
+        ),
+    )
+    networks = forms.MultipleChoiceField(
+        label=_("Networks"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[c for c in NETWORK_CHOICES if c[0]],
+    )
+    variant_x = forms.CharField(
+        label=_("Shorter version for X (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    variant_bluesky = forms.CharField(
+        label=_("Shorter version for Bluesky (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
+    link = forms.URLField(
+        label=_("Link (optional)"), required=False, max_length=500, assume_scheme="https"
+    )
+    image = forms.ImageField(label=_("Image (optional)"), required=False)
+    image_alt = forms.CharField(
+        label=_("Alt text for the image"),
+        help_text=_("Describe what the image shows, including any words in it."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+    audience = forms.CharField(
+        label=_("Interest groups (optional)"),
+        help_text=_("For example: tenants, cyclists, parents of young children."),
+        required=False,
+        max_length=300,
+    )
+    publish_at = forms.DateTimeField(
+        label=_("Publish at (optional)"),
+        help_text=_(
+            "Leave blank to publish as soon as it is ready. Your organisation's time zone."
+        ),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "govuk-input govuk-input--width-20"}
+        ),
+    )
+
+
+class ReviewForm(GDSForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("approved", _("Approve: it can be published")),
+            ("sent_back", _("Send back to the author")),
+        ],
+    )
+    comment = forms.CharField(
+        label=_("Comments for the author"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )

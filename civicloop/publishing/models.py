@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.models import Organisation
+from civicloop.lib.codes import new_code
 
 
 class GuidancePolicy(models.Model):
@@ -45,3 +48,62 @@ class ElectionPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.starts} to {self.ends})"
+
+
+class Post(models.Model):
+    """One post composed once for several networks. Guidance findings are stored
+    with it when it is checked; a needs-review finding sends it to a manager."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("Waiting for review")
+        SENT_BACK = "sent_back", _("Sent back with comments")
+        READY = "ready", _("Ready to publish")
+        LAPSED = "lapsed", _("Publish time passed before approval")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="posts")
+    code = models.CharField(max_length=16, unique=True, default=new_code, editable=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("post"), max_length=10_000)
+    networks = models.JSONField(default=list)
+    variants = models.JSONField(default=dict, blank=True)  # {network: text} where it differs
+    link = models.URLField(_("link"), blank=True, max_length=500)
+    image = models.ImageField(_("image"), upload_to="posts/", blank=True)
+    image_alt = models.TextField(_("alt text"), blank=True, max_length=2000)
+    audience = models.CharField(_("interest groups"), max_length=300, blank=True)
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    risk = models.CharField(max_length=6, default="low")
+    findings = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Post {self.code}"
+
+    def text_for(self, network: str) -> str:
+        body = self.variants.get(network) or self.text
+        return f"{body} {self.link}".strip() if self.link and self.link not in body else body
+
+
+class PostReview(models.Model):
+    class Decision(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        SENT_BACK = "sent_back", _("Sent back")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} {self.post}"

@@ -34,3 +34,27 @@ def policy_for(organisation: Organisation) -> guidance.Policy:
         ),
         max_reading_age=stored.max_reading_age,
     )
+
+
+def review_summary(organisation: Organisation) -> dict[str, object]:
+    """Share of submitted posts that needed review, and the median wait for a decision."""
+    import statistics
+
+    from civicloop.publishing.models import Post
+
+    submitted = Post.objects.filter(organisation=organisation, submitted_at__isnull=False)
+    total = submitted.count()
+    reviewed = submitted.filter(reviews__isnull=False).distinct()
+    needed = submitted.filter(risk="high").count()
+    waits = []
+    for post in reviewed.prefetch_related("reviews"):
+        first = post.reviews.all()[0]
+        if post.submitted_at:
+            waits.append((first.created_at - post.submitted_at).total_seconds() / 60)
+    return {
+        "submitted": total,
+        "needed_review": needed,
+        "share": needed / total if total else 0.0,
+        "median_wait_minutes": statistics.median(waits) if waits else None,
+        "waiting": submitted.filter(status=Post.Status.IN_REVIEW).count(),
+    }

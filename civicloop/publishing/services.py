@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicloop.accounts.audit import audit_record
-from civicloop.accounts.models import Organisation, User
+from civicloop.accounts.models import Membership, Organisation, User
 from civicloop.publishing import guidance
-from civicloop.publishing.models import ElectionPeriod, GuidancePolicy
+from civicloop.publishing.models import ElectionPeriod, GuidancePolicy, Post, PostReview
 
 
 def _policy(organisation: Organisation) -> GuidancePolicy:
@@ -155,3 +155,228 @@ def election_period_remove(*, actor: User, organisation: Organisation, pk: int) 
         },
     )
     period.delete()
+
+
+# Posts ------------------------------------------------------------------------------
+
+NETWORKS = list(guidance.NETWORK_LIMITS)
+IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
+# The largest image each network accepts, in bytes (limits as data; Bluesky's blob limit is 1 MB).
+IMAGE_LIMITS = {
+    "bluesky": 1_000_000,
+    "mastodon": 16 * 1024 * 1024,
+    "x": 5 * 1024 * 1024,
+    "facebook": 10 * 1024 * 1024,
+    "instagram": 8 * 1024 * 1024,
+    "linkedin": 10 * 1024 * 1024,
+    "email": 10 * 1024 * 1024,
+}
+# A little slack so a post scheduled "now" is not refused for the seconds it took to submit.
+SCHEDULE_SLACK = dt.timedelta(minutes=2)
+
+
+def post_report(post: Post, policy: guidance.Policy) -> guidance.Report:
+    """Guidance findings for every network the post goes to, merged, worst first."""
+    from django.utils import timezone
+
+    images = (guidance.Image(post.image_alt),) if post.image else ()
+    on = timezone.localdate(post.publish_at) if post.publish_at else timezone.localdate()
+    merged = guidance.Report()
+    seen: set[tuple[str, str, str]] = set()
+    for network in post.networks or [None]:
+        text = post.text_for(network) if network else post.text
+        for finding in guidance.check(guidance.Draft(text, network, images, on), policy).findings:
+            key = (finding.rule, finding.level, finding.message)
+            if key not in seen:
+                seen.add(key)
+                merged.findings.append(finding)
+    passed = {f.rule for f in merged.findings if f.level != guidance.PASS}
+    merged.findings = [
+        f for f in merged.findings if f.level != guidance.PASS or f.rule not in passed
+    ]
+    order = {guidance.REVIEW: 0, guidance.ADVICE: 1, guidance.PASS: 2}
+    merged.findings.sort(key=lambda f: order[f.level])
+    return merged
+
+
+def _check_image(image: Any, networks: list[str]) -> None:
+    if not image:
+        return
+    content_type = getattr(image, "content_type", "") or ""
+    if content_type and content_type not in IMAGE_TYPES:
+        raise ValidationError({"image": _("The image must be a JPEG, PNG, GIF or WebP file.")})
+    too_big = [n for n in networks if image.size > IMAGE_LIMITS.get(n, 10**9)]
+    if too_big:
+        limit = min(IMAGE_LIMITS[n] for n in too_big)
+        raise ValidationError(
+            {
+                "image": _("The image is %(size)s MB; %(networks)s accept at most %(limit)s MB.")
+                % {
+                    "size": f"{image.size / 1_000_000:.1f}",
+                    "networks": ", ".join(too_big),
+                    "limit": f"{limit / 1_000_000:.1f}",
+                }
+            }
+        )
+
+
+def _audit_post(actor: User | None, post: Post, action: str, **extra: Any) -> None:
+    audit_record(
+        actor=actor,
+        organisation=post.organisation,
+        action=action,
+        target=post,
+        after={"status": post.status, "risk": post.risk, **extra},
+    )
+
+
+@transaction.atomic
+def post_save(
+    *,
+    actor_membership: Membership,
+    post: Post | None = None,
+    text: str,
+    networks: list[str],
+    variants: dict[str, str] | None = None,
+    link: str = "",
+    image: Any = None,
+    image_alt: str = "",
+    audience: str = "",
+    publish_at: dt.datetime | None = None,
+) -> Post:
+    """Create or edit a post and store its guidance findings. Authors edit their own
+    drafts; a reviewer may edit a post waiting for review before approving it."""
+    from django.utils import timezone
+
+    from civicloop.accounts.roles import Capability
+    from civicloop.publishing.selectors import policy_for
+
+    actor = actor_membership.user
+    organisation = actor_membership.organisation
+    if post is not None:
+        editable_by_author = post.status in (
+            Post.Status.DRAFT,
+            Post.Status.SENT_BACK,
+            Post.Status.LAPSED,
+        )
+        reviewing = post.status == Post.Status.IN_REVIEW and actor_membership.can(
+            Capability.APPROVE
+        )
+        if post.organisation_id != organisation.pk or not (
+            (editable_by_author and post.author_id == actor.pk) or reviewing
+        ):
+            raise ValidationError(_("This post cannot be edited now."))
+    if not text.strip():
+        raise ValidationError({"text": _("Write the post.")})
+    chosen = [n for n in NETWORKS if n in set(networks)]
+    if not chosen:
+        raise ValidationError({"networks": _("Choose at least one network.")})
+    if "instagram" in chosen and not (image or (post and post.image)):
+        raise ValidationError({"image": _("Instagram posts need an image.")})
+    if publish_at is not None and publish_at < timezone.now() - SCHEDULE_SLACK:
+        raise ValidationError(
+            {"publish_at": _("The publish time has passed. Choose a time in the future.")}
+        )
+    _check_image(image, chosen)
+    if post is None:
+        post = Post(organisation=organisation, author=actor)
+    post.text = text.strip()
+    post.networks = chosen
+    post.variants = {n: v.strip() for n, v in (variants or {}).items() if n in chosen and v.strip()}
+    post.link = link.strip()
+    if image:
+        post.image = image
+    post.image_alt = image_alt.strip()
+    post.audience = audience.strip()
+    post.publish_at = publish_at
+    report = post_report(post, policy_for(organisation))
+    post.findings = [f.__dict__ for f in report.problems()]
+    post.risk = report.risk
+    if post.status == Post.Status.LAPSED:
+        post.status = Post.Status.DRAFT
+    post.full_clean(exclude=["image"])
+    post.save()
+    _audit_post(actor, post, "post.saved", networks=chosen)
+    return post
+
+
+@transaction.atomic
+def post_submit(*, actor_membership: Membership, post: Post) -> Post:
+    """Low risk: ready to publish without sign-off. High risk: to the review queue."""
+    from django.utils import timezone
+
+    from civicloop.publishing.selectors import policy_for
+
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if post.author_id != actor_membership.user.pk:
+        raise ValidationError(_("Only the author can submit this post."))
+    if post.status not in (Post.Status.DRAFT, Post.Status.SENT_BACK):
+        raise ValidationError(_("This post has already been submitted."))
+    if post.publish_at is not None and post.publish_at < timezone.now() - SCHEDULE_SLACK:
+        raise ValidationError(
+            _("The publish time has passed. Edit the post and choose a new time.")
+        )
+    report = post_report(post, policy_for(post.organisation))
+    post.findings = [f.__dict__ for f in report.problems()]
+    post.risk = report.risk
+    post.submitted_at = timezone.now()
+    post.status = Post.Status.IN_REVIEW if report.needs_review else Post.Status.READY
+    post.save()
+    _audit_post(actor_membership.user, post, "post.submitted")
+    return post
+
+
+@transaction.atomic
+def post_review(
+    *, actor_membership: Membership, post: Post, decision: str, comment: str = ""
+) -> Post:
+    from django.utils import timezone
+
+    from civicloop.accounts.roles import Capability
+
+    post = Post.objects.select_for_update().get(pk=post.pk)
+    if (
+        not actor_membership.can(Capability.APPROVE)
+        or post.organisation_id != actor_membership.organisation_id
+    ):
+        raise ValidationError(_("You cannot review posts."))
+    if post.author_id == actor_membership.user.pk:
+        raise ValidationError(_("You cannot review your own post: ask another manager."))
+    if post.status != Post.Status.IN_REVIEW:
+        raise ValidationError(_("This post is not waiting for review."))
+    if post.publish_at is not None and post.publish_at < timezone.now():
+        post.status = Post.Status.LAPSED
+        post.save(update_fields=["status"])
+        _audit_post(actor_membership.user, post, "post.lapsed")
+        raise ValidationError(_("Its publish time has passed: the author must choose a new time."))
+    if decision == PostReview.Decision.SENT_BACK and not comment.strip():
+        raise ValidationError({"comment": _("Say what needs to change.")})
+    if decision not in PostReview.Decision.values:
+        raise ValidationError(_("Approve or send back."))
+    PostReview.objects.create(
+        post=post, reviewer=actor_membership.user, decision=decision, comment=comment.strip()
+    )
+    post.status = (
+        Post.Status.READY if decision == PostReview.Decision.APPROVED else Post.Status.SENT_BACK
+    )
+    post.save(update_fields=["status"])
+    _audit_post(actor_membership.user, post, f"post.{decision}", comment=comment.strip())
+    return post
+
+
+@transaction.atomic
+def posts_lapse_overdue(organisation: Organisation) -> int:
+    """Posts still waiting for review when their publish time comes lapse: an approval
+    given later would publish them late, so the author must choose a new time."""
+    from django.utils import timezone
+
+    overdue = list(
+        Post.objects.select_for_update().filter(
+            organisation=organisation, status=Post.Status.IN_REVIEW, publish_at__lt=timezone.now()
+        )
+    )
+    for post in overdue:
+        post.status = Post.Status.LAPSED
+        post.save(update_fields=["status"])
+        _audit_post(None, post, "post.lapsed")
+    return len(overdue)

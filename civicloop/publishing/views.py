@@ -1,4 +1,5 @@
-"""Guidance pages: check a post against the rules, and an organisation's settings."""
+"""Publishing pages: compose posts, check them against the guidance, review risky
+ones, and an organisation's guidance settings."""
 
 from __future__ import annotations
 
@@ -20,9 +21,11 @@ from civicloop.publishing.forms import (
     ElectionForm,
     GuidanceSettingsForm,
     OwnRuleForm,
+    PostForm,
+    ReviewForm,
 )
-from civicloop.publishing.models import GuidancePolicy
-from civicloop.publishing.selectors import policy_for
+from civicloop.publishing.models import GuidancePolicy, Post
+from civicloop.publishing.selectors import policy_for, review_summary
 
 
 @org_view(read=Capability.DRAFT, write=Capability.DRAFT)
@@ -132,4 +135,130 @@ def settings(request: HttpRequest) -> HttpResponse:
             "elections": organisation.election_periods.all(),
             "sources": {rule_id: source for rule_id, (_t, source, _f) in guidance.RULES.items()},
         },
+    )
+
+
+# Posts --------------------------------------------------------------------------------
+
+
+def _post(request: HttpRequest, code: str) -> Post:
+    from django.http import Http404
+
+    post = Post.objects.filter(organisation=request.organisation, code=code).first()  # type: ignore[attr-defined]
+    if post is None:
+        raise Http404
+    return post
+
+
+@org_view()
+def posts(request: HttpRequest) -> HttpResponse:
+    organisation = request.organisation  # type: ignore[attr-defined]
+    services.posts_lapse_overdue(organisation)
+    items = Post.objects.filter(organisation=organisation).select_related("author")[:200]
+    return render(request, "publishing/posts.html", {"posts": items})
+
+
+def _post_initial(post: Post) -> dict[str, Any]:
+    return {
+        "text": post.text,
+        "networks": post.networks,
+        "variant_x": post.variants.get("x", ""),
+        "variant_bluesky": post.variants.get("bluesky", ""),
+        "link": post.link,
+        "image_alt": post.image_alt,
+        "audience": post.audience,
+        "publish_at": timezone.localtime(post.publish_at).strftime("%Y-%m-%dT%H:%M")
+        if post.publish_at
+        else None,
+    }
+
+
+@org_view(read=Capability.DRAFT, write=Capability.DRAFT)
+def compose(request: HttpRequest, code: str = "") -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    post = _post(request, code) if code else None
+    form = PostForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=_post_initial(post) if post else {"networks": ["bluesky", "mastodon"]},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            post = services.post_save(
+                actor_membership=membership,
+                post=post,
+                text=data["text"],
+                networks=data["networks"],
+                variants={"x": data["variant_x"], "bluesky": data["variant_bluesky"]},
+                link=data["link"],
+                image=data["image"],
+                image_alt=data["image_alt"],
+                audience=data["audience"],
+                publish_at=data["publish_at"],
+            )
+        except ValidationError as exc:
+            add_service_errors(exc, form)
+        else:
+            messages.success(request, _("Saved and checked against the guidance."))
+            return redirect(
+                "publishing:post", org_slug=membership.organisation.slug, code=post.code
+            )
+    return render(request, "publishing/compose.html", {"form": form, "post": post})
+
+
+@org_view(write=Capability.DRAFT)
+def post_detail(request: HttpRequest, code: str) -> HttpResponse:
+    membership = request.membership  # type: ignore[attr-defined]
+    services.posts_lapse_overdue(membership.organisation)
+    post = _post(request, code)
+    review_form = ReviewForm(request.POST if request.POST.get("action") == "review" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "submit":
+                post = services.post_submit(actor_membership=membership, post=post)
+                if post.status == Post.Status.IN_REVIEW:
+                    messages.success(request, _("Sent to a manager for review."))
+                else:
+                    messages.success(request, _("No review needed: the post is ready to publish."))
+                return redirect(request.path)
+            if request.POST.get("action") == "review" and review_form.is_valid():
+                post = services.post_review(
+                    actor_membership=membership, post=post, **review_form.cleaned_data
+                )
+                messages.success(request, _("Review recorded."))
+                return redirect(request.path)
+        except ValidationError as exc:
+            if request.POST.get("action") == "review":
+                add_service_errors(exc, review_form)
+            else:
+                messages.error(request, " ".join(exc.messages))
+                return redirect(request.path)
+    report = guidance.Report([guidance.Finding(**f) for f in post.findings])
+    return render(
+        request,
+        "publishing/post.html",
+        {
+            "post": post,
+            "report": report,
+            "texts": [(n, post.text_for(n)) for n in post.networks],
+            "reviews": post.reviews.select_related("reviewer"),
+            "review_form": review_form,
+            "can_review": membership.can(Capability.APPROVE) and post.author_id != request.user.pk,
+            "is_author": post.author_id == request.user.pk,
+        },
+    )
+
+
+@org_view(read=Capability.APPROVE)
+def review_queue(request: HttpRequest) -> HttpResponse:
+    organisation = request.organisation  # type: ignore[attr-defined]
+    services.posts_lapse_overdue(organisation)
+    waiting = Post.objects.filter(
+        organisation=organisation, status=Post.Status.IN_REVIEW
+    ).select_related("author")
+    return render(
+        request,
+        "publishing/review_queue.html",
+        {"posts": waiting.order_by("submitted_at"), "summary": review_summary(organisation)},
     )
