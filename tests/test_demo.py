@@ -37,3 +37,14 @@ def test_demo_analyses_run_once(db, django_capture_on_commit_callbacks, monkeypa
         assert view is not None and view.themes
     call_command("load_demo_analysis")  # idempotent
     assert AnalysisRun.objects.count() == 5
+
+
+def test_demo_guidance_and_posts(db):
+    from civicloop.publishing.models import ElectionPeriod, Post
+
+    call_command("load_demo")
+    call_command("load_demo_guidance")
+    call_command("load_demo_guidance")  # idempotent
+    assert ElectionPeriod.objects.count() == 1
+    statuses = sorted(Post.objects.values_list("status", flat=True))
+    assert statuses == ["in_review", "ready"]

@@ -32,3 +32,36 @@ def load_demo_guidance() -> bool:
         ends=dt.date(2027, 5, 6),
     )
     return True
+
+
+def load_demo_posts() -> bool:
+    """Two posts at Ashworth: one ready without sign-off, one waiting for review."""
+    from civicloop.accounts.models import Membership
+    from civicloop.publishing import services
+    from civicloop.publishing.models import Post
+
+    ashworth = Organisation.objects.filter(slug="ashworth").first()
+    if ashworth is None or Post.objects.filter(organisation=ashworth).exists():
+        return False
+    officer = Membership.objects.filter(organisation=ashworth, role="officer").first()
+    if officer is None:
+        return False
+    ready = services.post_save(
+        actor_membership=officer,
+        text="Bins will be collected on Saturday this week because of the bank holiday. #BankHoliday",
+        networks=["bluesky", "mastodon", "facebook"],
+        audience="residents",
+    )
+    services.post_submit(actor_membership=officer, post=ready)
+    risky = services.post_save(
+        actor_membership=officer,
+        text=(
+            "The council is pleased to announce that the Mill Lane recycling centre reopens on "
+            "Monday. Questions? Ring Sam on 07700 900123. #recyclingcentrereopening #Recycling #Ashworth"
+        ),
+        networks=["x", "bluesky"],
+        link="https://ashworth.example/recycling",
+        audience="residents, drivers",
+    )
+    services.post_submit(actor_membership=officer, post=risky)
+    return True
