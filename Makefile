@@ -39,7 +39,13 @@ setup: $(VENV)/.installed $(DIST)/.built ## Create the virtual environment and b
 demo: setup ## Prepare the demo database and serve it with a task worker (Ctrl-C stops both).
 	$(VENV)/bin/civicloop demo
 
-test: setup ## Run the whole suite (on PostgreSQL too when DATABASE_URL is set).
+BLUESKY := tests/bluesky/node_modules
+$(BLUESKY)/.installed: tests/bluesky/package.json tests/bluesky/package-lock.json
+	cd tests/bluesky && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/bluesky && npm rebuild better-sqlite3 --loglevel=error  # npm 11 does not run install scripts
+	@touch $@
+
+test: setup $(BLUESKY)/.installed ## Run the whole suite (on PostgreSQL too when DATABASE_URL is set).
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: setup ## ruff check, ruff format --check and mypy.

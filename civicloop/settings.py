@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "civicloop.consultations",
     "civicloop.analysis",
     "civicloop.publishing",
+    "civicloop.channels",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

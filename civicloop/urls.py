@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("civicloop.consultations.urls")),
     path("", include("civicloop.analysis.urls")),
     path("", include("civicloop.publishing.urls")),
+    path("", include("civicloop.channels.urls")),
 ]
 
 handler400 = "civicloop.views.bad_request"

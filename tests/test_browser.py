@@ -286,6 +286,8 @@ def test_guidance_findings_update_as_you_type_and_pages_pass_axe(live_server, pa
     page.wait_for_url(f"{live_server.url}/staff/alpha/")
     page.goto(f"{live_server.url}/staff/alpha/guidance/settings/")
     assert axe_violations(page) == []
+    page.goto(f"{live_server.url}/staff/alpha/channels/")
+    assert axe_violations(page) == []
     page.goto(f"{live_server.url}/staff/alpha/guidance/check/")
     assert axe_violations(page) == []
     page.fill("#id_text", "Email jane.smith@gmail.com to book")

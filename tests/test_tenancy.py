@@ -99,6 +99,7 @@ def alpha_objects(
 
     post = Post.objects.create(organisation=alpha, author=bob, text="Bins", networks=["bluesky"])
     return {
+        "channels:channels": dict,
         "publishing:check": dict,
         "publishing:settings": dict,
         "publishing:posts": dict,

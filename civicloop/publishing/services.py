@@ -323,7 +323,15 @@ def post_submit(*, actor_membership: Membership, post: Post) -> Post:
     post.status = Post.Status.IN_REVIEW if report.needs_review else Post.Status.READY
     post.save()
     _audit_post(actor_membership.user, post, "post.submitted")
+    if post.status == Post.Status.READY:
+        _deliver(post)
     return post
+
+
+def _deliver(post: Post) -> None:
+    from civicloop.channels.services import deliveries_create
+
+    deliveries_create(post)
 
 
 @transaction.atomic
@@ -361,6 +369,8 @@ def post_review(
     )
     post.save(update_fields=["status"])
     _audit_post(actor_membership.user, post, f"post.{decision}", comment=comment.strip())
+    if post.status == Post.Status.READY:
+        _deliver(post)
     return post
 
 

@@ -222,6 +222,15 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
                 else:
                     messages.success(request, _("No review needed: the post is ready to publish."))
                 return redirect(request.path)
+            if request.POST.get("action") == "retry":
+                from civicloop.channels.services import delivery_retry
+
+                delivery = post.deliveries.filter(code=request.POST.get("delivery", "")).first()
+                if delivery is None:
+                    raise ValidationError(_("That delivery does not exist."))
+                delivery_retry(actor=request.user, delivery=delivery)  # type: ignore[arg-type]
+                messages.success(request, _("Trying again. civicloop checks the network first."))
+                return redirect(request.path)
             if request.POST.get("action") == "review" and review_form.is_valid():
                 post = services.post_review(
                     actor_membership=membership, post=post, **review_form.cleaned_data
@@ -243,6 +252,7 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "texts": [(n, post.text_for(n)) for n in post.networks],
             "reviews": post.reviews.select_related("reviewer"),
+            "deliveries": post.deliveries.select_related("channel"),
             "review_form": review_form,
             "can_review": membership.can(Capability.APPROVE) and post.author_id != request.user.pk,
             "is_author": post.author_id == request.user.pk,
