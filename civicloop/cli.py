@@ -35,7 +35,8 @@ def _setup() -> None:
 
 def _demo_environment() -> Path:
     """Settings for a local demo on http://127.0.0.1: SQLite in the data folder,
-    console email, and a secret key generated once and kept beside the data."""
+    console email, and a secret key and a credentials key generated once and kept
+    beside the data."""
     data = _data_dir()
     data.mkdir(parents=True, exist_ok=True)
     os.environ["CIVICLOOP_DATA_DIR"] = str(data)
@@ -45,6 +46,15 @@ def _demo_environment() -> Path:
         key_file.chmod(0o600)
     if not os.environ.get("SECRET_KEY"):
         os.environ.setdefault("SECRET_KEY_FILE", str(key_file))
+    credentials_file = data / "credentials_key"
+    if not credentials_file.exists():
+        from cryptography.fernet import Fernet
+
+        credentials_file.write_text(Fernet.generate_key().decode(), encoding="utf-8")
+        credentials_file.chmod(0o600)
+    os.environ.setdefault(
+        "CIVICLOOP_CREDENTIALS_KEY", credentials_file.read_text(encoding="utf-8").strip()
+    )
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     os.environ.setdefault("CIVICLOOP_HTTPS", "false")
     os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
