@@ -187,3 +187,15 @@ def test_other_organisations_and_readers_cannot_touch_posts(
         .status_code
         == 403
     )
+
+
+def test_the_workers_minute_task_lapses_overdue_posts(alpha, bob_client):
+    from civicloop.channels.tasks import maintain
+
+    compose(bob_client, text=RISKY)
+    post = Post.objects.get()
+    bob_client.post(f"/staff/alpha/posts/{post.code}/", {"action": "submit"})
+    Post.objects.filter(pk=post.pk).update(publish_at=timezone.now() - dt.timedelta(minutes=1))
+    maintain.call()
+    post.refresh_from_db()
+    assert post.status == Post.Status.LAPSED

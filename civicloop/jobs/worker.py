@@ -17,6 +17,7 @@ from civicloop.jobs.models import WorkerHeartbeat
 
 HEARTBEAT_SECONDS = 15
 PERIODIC_EVERY_BEATS = 240  # one hour
+MAINTAIN_EVERY_BEATS = 4  # one minute: publishing deadlines are minutes, not hours
 logger = logging.getLogger(__name__)
 
 
@@ -48,6 +49,10 @@ def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
             beats += 1
             if beats % PERIODIC_EVERY_BEATS == 1:
                 _periodic()
+            if beats % MAINTAIN_EVERY_BEATS == 1:
+                from civicloop.channels.tasks import maintain
+
+                maintain.enqueue()
         except Exception:  # a missed beat must not kill the worker
             logger.warning("Worker heartbeat failed; will retry.", exc_info=True)
     connection.close()
