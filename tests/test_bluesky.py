@@ -274,3 +274,31 @@ def test_channels_page_connects_and_the_post_page_shows_delivery(
     )
     channel.refresh_from_db()
     assert channel.status == "disconnected" and channel.credentials == ""
+
+
+def test_an_image_goes_up_with_its_alt_text(
+    alpha, bob, account, django_capture_on_commit_callbacks
+):
+    from tests.test_posts import png
+
+    officer = Membership.objects.get(user=bob, organisation=alpha)
+    services.channel_connect(
+        actor_membership=officer,
+        network="bluesky",
+        credentials={k: account[k] for k in ("service", "identifier", "password")},
+    )
+    post = publishing.post_save(
+        actor_membership=officer,
+        text="The new play area is open.",
+        networks=["bluesky"],
+        image=png(),
+        image_alt="Children on a green climbing frame",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.post_submit(actor_membership=officer, post=post)
+    assert Delivery.objects.get(post=post).status == "published"
+    (record,) = posts_on_server(account)
+    embed = record["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.images"
+    assert embed["images"][0]["alt"] == "Children on a green climbing frame"
+    assert embed["images"][0]["image"]["mimeType"] == "image/png"

@@ -7,6 +7,13 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class Image:
+    data: bytes
+    content_type: str
+    alt: str
+
+
+@dataclass(frozen=True)
 class Published:
     remote_id: str
     url: str
@@ -46,7 +53,9 @@ class Transport(Protocol):
         """Check credentials; return what to store (tokens, account id, handle)."""
         ...
 
-    def publish(self, credentials: dict[str, Any], *, text: str, key: str) -> Published:
+    def publish(
+        self, credentials: dict[str, Any], *, text: str, key: str, image: Image | None = None
+    ) -> Published:
         """Publish once for ``key``: the same key never makes a second post."""
         ...
 

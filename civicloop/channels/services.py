@@ -106,6 +106,17 @@ def _finish(delivery: Delivery, **fields: Any) -> None:
     )
 
 
+def _image(post: Any) -> base.Image | None:
+    if not post.image:
+        return None
+    import mimetypes
+
+    with post.image.open("rb") as f:
+        data = f.read()
+    content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
+    return base.Image(data=data, content_type=content_type, alt=post.image_alt)
+
+
 def delivery_run(delivery_id: int) -> Delivery | None:
     delivery = _claim(delivery_id)
     if delivery is None:
@@ -117,7 +128,9 @@ def delivery_run(delivery_id: int) -> Delivery | None:
     try:
         credentials = secrets.unseal(channel.credentials)
         found = transport.find(credentials, key=delivery.key) if delivery.attempts else None
-        published = found or transport.publish(credentials, text=text, key=delivery.key)
+        published = found or transport.publish(
+            credentials, text=text, key=delivery.key, image=_image(delivery.post)
+        )
     except base.AuthExpired as exc:
         Channel.objects.filter(pk=channel.pk).update(
             status=Channel.Status.RECONNECT, problem=str(exc)

@@ -13,6 +13,7 @@ import requests
 
 from civicloop.channels.base import (
     AuthExpired,
+    Image,
     Published,
     RateLimited,
     Rejected,
@@ -105,15 +106,39 @@ class BlueskyTransport:
         self._raise_for(response)
         return Published(remote_id=response.json()["uri"], url=self._url(session, key))
 
-    def publish(self, credentials: dict[str, Any], *, text: str, key: str) -> Published:
+    def _upload(self, session: dict[str, Any], image: Image) -> dict[str, Any]:
+        if len(image.data) > LIMITS["image_bytes"]:
+            raise Rejected("The image is larger than Bluesky's 1 MB limit.")
+        response = self._call(
+            "POST",
+            f"{session['service']}/xrpc/com.atproto.repo.uploadBlob",
+            headers={
+                "Authorization": f"Bearer {session['jwt']}",
+                "Content-Type": image.content_type,
+            },
+            data=image.data,
+        )
+        self._raise_for(response)
+        return dict(response.json()["blob"])
+
+    def publish(
+        self, credentials: dict[str, Any], *, text: str, key: str, image: Image | None = None
+    ) -> Published:
         session = self._session(credentials)
-        record = {
+        record: dict[str, Any] = {
             "$type": COLLECTION,
             "text": text,
             "createdAt": dt.datetime.now(dt.UTC)
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
         }
+        if image is not None:
+            # Uploading a blob twice is harmless: only the record is the post.
+            blob = self._upload(session, image)
+            record["embed"] = {
+                "$type": "app.bsky.embed.images",
+                "images": [{"alt": image.alt[: LIMITS["alt_characters"]], "image": blob}],
+            }
         response = self._call(
             "POST",
             f"{session['service']}/xrpc/com.atproto.repo.createRecord",
