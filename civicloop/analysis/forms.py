@@ -25,7 +25,7 @@ class AnalyseForm(GDSForm):
         required=False,
         min_value=1,
         max_value=MAX_THEMES,
-        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}),
+        widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
     )
 
     def __init__(self, *args: Any, stance_choices: list[tuple[str, str]], **kwargs: Any) -> None:

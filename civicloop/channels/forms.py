@@ -10,6 +10,7 @@ class BlueskyConnectForm(GDSForm):
     service = forms.URLField(
         label=_("Server"),
         initial="https://bsky.social",
+        widget=forms.URLInput(attrs={"class": "govuk-input govuk-input--width-20"}),
         help_text=_("Leave as bsky.social unless your account is on another server."),
         assume_scheme="https",
     )

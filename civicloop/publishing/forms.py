@@ -65,7 +65,7 @@ class GuidanceSettingsForm(GDSForm):
         label=_("Highest reading age"),
         min_value=6,
         max_value=20,
-        widget=forms.NumberInput(attrs={"class": "govuk-input--width-3"}),
+        widget=forms.NumberInput(attrs={"class": "govuk-input govuk-input--width-3"}),
     )
 
 
@@ -116,9 +116,18 @@ class PostForm(GDSForm):
         max_length=1000,
     )
     link = forms.URLField(
-        label=_("Link (optional)"), required=False, max_length=500, assume_scheme="https"
+        label=_("Link (optional)"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "govuk-input"}),
     )
-    image = forms.ImageField(label=_("Image (optional)"), required=False)
+    image = forms.ImageField(
+        label=_("Image (optional)"),
+        required=False,
+        help_text=_("JPEG, PNG, GIF or WebP. Bluesky takes at most 1 MB."),
+        widget=forms.ClearableFileInput(attrs={"class": "govuk-file-upload"}),
+    )
     image_alt = forms.CharField(
         label=_("Alt text for the image"),
         help_text=_("Describe what the image shows, including any words in it."),
