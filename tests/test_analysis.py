@@ -337,3 +337,18 @@ def test_api_lists_themes_for_the_tokens_organisation_only(
         f"/api/v1/consultations/{answered.code}/themes", HTTP_AUTHORIZATION=f"Bearer {theirs}"
     )
     assert page.status_code == 404
+
+
+def test_a_question_nobody_answered_analyses_to_no_themes(
+    consultation, analyst, django_capture_on_commit_callbacks
+):
+    add_responses(consultation, ["", "   ", "N/A"], "agree")
+    run = analyse(client_for(analyst.user), consultation, django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == AnalysisRun.Status.SUCCEEDED and run.responses_analysed == 3
+    view = selectors.analysis_view(consultation, "why")
+    assert view.themes == [] and view.campaigns == [] and view.unanswered == 3
+    page = client_for(analyst.user).get(
+        f"/staff/alpha/consultations/{consultation.code}/analysis/why/"
+    )
+    assert page.status_code == 200 and "No answer to this question" in page.content.decode()
