@@ -302,3 +302,43 @@ def test_an_image_goes_up_with_its_alt_text(
     assert embed["$type"] == "app.bsky.embed.images"
     assert embed["images"][0]["alt"] == "Children on a green climbing frame"
     assert embed["images"][0]["image"]["mimeType"] == "image/png"
+
+
+def test_a_post_whose_time_passed_long_ago_is_not_sent_late(
+    alpha, bob, account, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    officer = Membership.objects.get(user=bob, organisation=alpha)
+    services.channel_connect(
+        actor_membership=officer,
+        network="bluesky",
+        credentials={k: account[k] for k in ("service", "identifier", "password")},
+    )
+    soon = timezone.now() + dt.timedelta(minutes=30)
+    post = publishing.post_save(
+        actor_membership=officer,
+        text="Market opens at 8am on Saturday.",
+        networks=["bluesky"],
+        publish_at=soon,
+    )
+    publishing.post_submit(actor_membership=officer, post=post)  # queued for later; not run here
+    delivery = Delivery.objects.get(post=post)
+    # The workers were down: two hours later the task finally runs.
+    Post.objects.filter(pk=post.pk).update(publish_at=timezone.now() - dt.timedelta(hours=2))
+    services.delivery_run(delivery.pk)
+    delivery.refresh_from_db()
+    post.refresh_from_db()
+    assert delivery.status == "failed" and "past its publish time" in delivery.error
+    assert post.status == Post.Status.LAPSED
+    assert posts_on_server(account) == []
+    # The author picks a new time and submits again: the same delivery goes out, once.
+    post = publishing.post_save(
+        actor_membership=officer, post=post, text=post.text, networks=["bluesky"], publish_at=None
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.post_submit(actor_membership=officer, post=post)
+    delivery.refresh_from_db()
+    assert delivery.status == "published" and len(posts_on_server(account)) == 1

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 TRANSPORTS: dict[str, Any] = {"bluesky": BlueskyTransport}
 # A delivery left "publishing" this long (its worker died mid-call) is unconfirmed.
 STALE_PUBLISHING = dt.timedelta(minutes=10)
+# A scheduled post not yet sent this long after its time (workers were down) is not sent
+# late: its approval lapses and a person decides again.
+LATE_GRACE = dt.timedelta(hours=1)
 
 
 def transport_for(network: str) -> Any:
@@ -74,6 +77,15 @@ def deliveries_create(post: Any) -> list[Delivery]:
         )
         if created:
             made.append(delivery)
+        elif delivery.status == Delivery.Status.FAILED and delivery.attempts == 0:
+            # Lapsed before it was ever tried; the post was resubmitted with a new time.
+            delivery.status, delivery.error, delivery.not_before = (
+                Delivery.Status.PENDING,
+                "",
+                post.publish_at,
+            )
+            delivery.save(update_fields=["status", "error", "not_before"])
+            made.append(delivery)
     for delivery in made:
         when = delivery.not_before
 
@@ -117,12 +129,32 @@ def _image(post: Any) -> base.Image | None:
     return base.Image(data=data, content_type=content_type, alt=post.image_alt)
 
 
+def _lapse_late(delivery: Delivery) -> None:
+    from civicloop.publishing.models import Post
+
+    message = _(
+        "Not sent: more than an hour past its publish time. Choose a new time and submit again."
+    )
+    _finish(delivery, status=Delivery.Status.FAILED, error=message)
+    Post.objects.filter(pk=delivery.post_id, status=Post.Status.READY).update(
+        status=Post.Status.LAPSED
+    )
+
+
 def delivery_run(delivery_id: int) -> Delivery | None:
     delivery = _claim(delivery_id)
     if delivery is None:
         return None
     channel = delivery.channel
-    text = delivery.post.text_for(channel.network)
+    post = delivery.post
+    if (
+        delivery.attempts == 0
+        and post.publish_at is not None
+        and timezone.now() > post.publish_at + LATE_GRACE
+    ):
+        _lapse_late(delivery)
+        return delivery
+    text = post.text_for(channel.network)
     transport = transport_for(channel.network)
     attempts = delivery.attempts + 1
     try:

@@ -310,8 +310,10 @@ def post_submit(*, actor_membership: Membership, post: Post) -> Post:
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id != actor_membership.user.pk:
         raise ValidationError(_("Only the author can submit this post."))
-    if post.status not in (Post.Status.DRAFT, Post.Status.SENT_BACK):
+    if post.status not in (Post.Status.DRAFT, Post.Status.SENT_BACK, Post.Status.LAPSED):
         raise ValidationError(_("This post has already been submitted."))
+    if post.deliveries.filter(status="published").exists():
+        raise ValidationError(_("This post has already been published."))
     if post.publish_at is not None and post.publish_at < timezone.now() - SCHEDULE_SLACK:
         raise ValidationError(
             _("The publish time has passed. Edit the post and choose a new time.")
