@@ -179,7 +179,7 @@ def test_a_stale_publishing_delivery_becomes_unconfirmed(
 
     _post, delivery = ready_post(alpha, bob, account, django_capture_on_commit_callbacks)
     Delivery.objects.filter(pk=delivery.pk).update(
-        status="publishing", created_at=timezone.now() - dt.timedelta(hours=1)
+        status="publishing", claimed_at=timezone.now() - dt.timedelta(hours=1)
     )
     assert services.deliveries_mark_stale() == 1
     delivery.refresh_from_db()

@@ -157,6 +157,7 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
         return merges.get(pk, pk)
 
     responses: dict[int, ResponseView] = {}
+    machine_campaign: dict[int, int] = {}  # response pk -> MachineCampaign pk, as the run found
     for result in MachineResult.objects.filter(run=run).only(
         "response_id",
         "themes",
@@ -173,6 +174,8 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
             target = counted(moves[result.response_id])
             themes = [target, *(t for t in themes if t != target)]
         themes = list(dict.fromkeys(themes))  # merges can repeat a theme
+        if result.campaign_id is not None:
+            machine_campaign[result.response_id] = result.campaign_id
         member = membership.get(result.response_id)
         responses[result.response_id] = ResponseView(
             response_id=result.response_id,
@@ -244,9 +247,7 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
     members_by_campaign: dict[int, list[int]] = defaultdict(list)
     rejected: dict[int, list[int]] = defaultdict(list)
     confirmed: Counter[int] = Counter()
-    for response_id, campaign_id in MachineResult.objects.filter(
-        run=run, campaign__isnull=False
-    ).values_list("response_id", "campaign_id"):
+    for response_id, campaign_id in machine_campaign.items():
         if membership.get(response_id) is False:
             rejected[campaign_id].append(response_id)
         else:

@@ -168,8 +168,9 @@ class EngineInput:
     groups: dict[str, list[str | None]]
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, dict):  # yes/no-and-why: the reason is the text
+def answer_text(value: Any) -> str:
+    """The free text of a stored answer (for yes/no-and-why, the reason)."""
+    if isinstance(value, dict):
         return str(value.get("why") or "")
     return "" if value is None else str(value)
 
@@ -193,7 +194,7 @@ def engine_input(run: AnalysisRun) -> EngineInput:
         groups[question.key] = [_stance(r.answers.get(question.key)) for r in responses]
     return EngineInput(
         responses=responses,
-        texts=[_text(r.answers.get(run.question_key)) for r in responses],
+        texts=[answer_text(r.answers.get(run.question_key)) for r in responses],
         stances=[_stance(r.answers.get(run.stance_key)) for r in responses]
         if run.stance_key
         else None,
@@ -486,16 +487,22 @@ def theme_split(
         target_theme=new,
         value={"label": label[:300], "responses": len(responses)},
     )
+    _move(actor, consultation, question_key, responses, new)
+    return new
+
+
+def _move(
+    actor: User, consultation: Consultation, question_key: str, responses: list[Response], to: Theme
+) -> None:
     for response in responses:
         _decide(
             actor=actor,
             consultation=consultation,
             question_key=question_key,
             kind=Decision.Kind.MOVE,
-            target_theme=new,
+            target_theme=to,
             response=response,
         )
-    return new
 
 
 @transaction.atomic
@@ -505,15 +512,7 @@ def responses_move(
     if not response_pks:
         raise ValidationError(_("Select at least one response to move."))
     target = _theme(consultation, question_key, to)
-    for response in _responses(consultation, response_pks):
-        _decide(
-            actor=actor,
-            consultation=consultation,
-            question_key=question_key,
-            kind=Decision.Kind.MOVE,
-            target_theme=target,
-            response=response,
-        )
+    _move(actor, consultation, question_key, _responses(consultation, response_pks), target)
     return len(response_pks)
 
 

@@ -25,8 +25,10 @@ from civicloop.analysis.forms import (
     ThemeChoiceForm,
     selected_ids,
 )
+from civicloop.analysis.models import Theme
+from civicloop.consultations import questions as qt
 from civicloop.consultations import selectors as consultation_selectors
-from civicloop.consultations.models import Consultation, Question
+from civicloop.consultations.models import Consultation, Question, Response
 from civicloop.lib.spreadsheet import safe_cell
 
 
@@ -61,10 +63,7 @@ def _to_theme(consultation: Consultation, key: str, theme: str) -> HttpResponse:
 
 
 def _answer_text(response: Any, key: str) -> str:
-    value = response.answers.get(key)
-    if isinstance(value, dict):
-        return str(value.get("why") or "")
-    return "" if value is None else str(value)
+    return services.answer_text(response.answers.get(key))
 
 
 @org_view()
@@ -135,13 +134,13 @@ def theme(request: HttpRequest, code: str, key: str, theme: str) -> HttpResponse
     current = view.by_code.get(theme)
     if current is None:
         # A merged theme's page sends people to the theme it now counts under.
-        merged = services.Theme.objects.filter(
+        merged = Theme.objects.filter(
             consultation=consultation, question_key=item.key, code=theme
         ).first()
         target = selectors.merged_into(consultation, item.key).get(merged.pk) if merged else None
         if target is None:
             raise Http404
-        return _to_theme(consultation, item.key, services.Theme.objects.get(pk=target).code)
+        return _to_theme(consultation, item.key, Theme.objects.get(pk=target).code)
     others = [(t.code, t.label) for t in view.themes if t.code != current.code]
     post = request.POST if request.method == "POST" else None
     action = request.POST.get("action", "") if post else ""
@@ -271,9 +270,6 @@ def _readable_breakdowns(
     consultation: Consultation, breakdowns: dict[str, dict[str, int]]
 ) -> list[tuple[str, list[tuple[str, int]]]]:
     """Group and value codes in the words people saw: "Age band: 65 to 74: 12"."""
-    from civicloop.consultations import questions as qt
-    from civicloop.consultations.models import Response
-
     questions = {q.key: q for q in consultation.questions.all()}
     readable = []
     for group, counts in breakdowns.items():

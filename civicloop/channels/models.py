@@ -67,6 +67,7 @@ class Delivery(models.Model):
     url = models.URLField(max_length=500, blank=True)
     error = models.CharField(max_length=500, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker last took it
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -100,7 +100,7 @@ def deliveries_create(post: Any) -> list[Delivery]:
 def _claim(delivery_id: int) -> Delivery | None:
     """PENDING → PUBLISHING in one UPDATE: a task delivered twice publishes once."""
     taken = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.PUBLISHING
+        status=Delivery.Status.PUBLISHING, claimed_at=timezone.now()
     )
     return Delivery.objects.select_related("channel", "post").get(pk=delivery_id) if taken else None
 
@@ -237,9 +237,10 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
 
 
 def deliveries_mark_stale() -> int:
-    """Deliveries stuck in PUBLISHING (a worker died mid-call) become unconfirmed."""
+    """Deliveries stuck in PUBLISHING (a worker died mid-call) become unconfirmed. Timed
+    from the claim, not the creation: a post scheduled days ahead is claimed at its time."""
     cutoff = timezone.now() - STALE_PUBLISHING
-    return Delivery.objects.filter(status=Delivery.Status.PUBLISHING, created_at__lt=cutoff).update(
+    return Delivery.objects.filter(status=Delivery.Status.PUBLISHING, claimed_at__lt=cutoff).update(
         status=Delivery.Status.UNCONFIRMED, error="The worker stopped while publishing."
     )
 

@@ -60,7 +60,8 @@ def rows(consultation: Consultation, extra: list[Any] | None = None) -> Iterator
         yield [safe_cell(c) for c in [*fixed, *cells, *more]]
 
 
-def dictionary(consultation: Consultation) -> list[list[str]]:
+def dictionary(consultation: Consultation, extra: list[Any] | None = None) -> list[list[str]]:
+    extra = _extra(consultation) if extra is None else extra
     table = [["column", "question", "type", "options (value = label)", "required"]]
     descriptions = {
         "reference": "Reference number given to the respondent",
@@ -79,7 +80,7 @@ def dictionary(consultation: Consultation) -> list[list[str]]:
             table.append(
                 [column, text, q.get_type_display(), options, "yes" if qt.is_required(q) else "no"]
             )
-    for columns, descriptions_, _values in _extra(consultation):
+    for columns, descriptions_, _values in extra:
         for column, description in zip(columns, descriptions_, strict=True):
             table.append([column, description, "analysis", "", "no"])
     return [[safe_cell(c) for c in row] for row in table]
@@ -109,7 +110,7 @@ def xlsx_bytes(consultation: Consultation) -> bytes:
     for row in rows(consultation, extra):
         sheet.append(row)
     dictionary_sheet = book.create_sheet("Data dictionary")
-    for row in dictionary(consultation):
+    for row in dictionary(consultation, extra):
         dictionary_sheet.append(row)
     out = io.BytesIO()
     book.save(out)

@@ -343,19 +343,19 @@ def _reading_age(draft: Draft, policy: Policy) -> list[tuple[str, str]]:
 @rule("acronyms", "Acronyms explained", GOVUK_STYLE)
 def _acronyms(draft: Draft, policy: Policy) -> list[tuple[str, str]]:
     prose = _prose(draft.text)
+    if len(prose) > 40 and prose.isupper():
+        return []  # all capitals: a different problem, not acronyms
     unexplained = []
     for match in _ACRONYM.finditer(prose):
         word = match.group(0)
         base = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
         if base in KNOWN_ACRONYMS or word in KNOWN_ACRONYMS or base in unexplained:
             continue
-        before = prose[: match.start()]
         # Explained as "Full Name (ABC)" or "ABC (full name)".
+        before = prose[max(0, match.start() - 3) : match.start()]
         after = prose[match.end() : match.end() + 3]
         if before.rstrip().endswith("(") or after.lstrip().startswith("("):
             continue
-        if len(prose) > 40 and prose.isupper():
-            break  # all capitals: a different problem, not acronyms
         unexplained.append(base)
     if unexplained:
         listed = ", ".join(unexplained[:3])

@@ -8,12 +8,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicloop.accounts.audit import audit_record
 from civicloop.accounts.models import Membership, Organisation, User
+from civicloop.accounts.roles import Capability
 from civicloop.publishing import guidance
 from civicloop.publishing.models import ElectionPeriod, GuidancePolicy, Post, PostReview
+from civicloop.publishing.selectors import policy_for
 
 
 def _policy(organisation: Organisation) -> GuidancePolicy:
@@ -177,7 +180,6 @@ SCHEDULE_SLACK = dt.timedelta(minutes=2)
 
 def post_report(post: Post, policy: guidance.Policy) -> guidance.Report:
     """Guidance findings for every network the post goes to, merged, worst first."""
-    from django.utils import timezone
 
     images = (guidance.Image(post.image_alt),) if post.image else ()
     on = timezone.localdate(post.publish_at) if post.publish_at else timezone.localdate()
@@ -246,10 +248,6 @@ def post_save(
 ) -> Post:
     """Create or edit a post and store its guidance findings. Authors edit their own
     drafts; a reviewer may edit a post waiting for review before approving it."""
-    from django.utils import timezone
-
-    from civicloop.accounts.roles import Capability
-    from civicloop.publishing.selectors import policy_for
 
     actor = actor_membership.user
     organisation = actor_membership.organisation
@@ -303,9 +301,6 @@ def post_save(
 @transaction.atomic
 def post_submit(*, actor_membership: Membership, post: Post) -> Post:
     """Low risk: ready to publish without sign-off. High risk: to the review queue."""
-    from django.utils import timezone
-
-    from civicloop.publishing.selectors import policy_for
 
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id != actor_membership.user.pk:
@@ -340,9 +335,6 @@ def _deliver(post: Post) -> None:
 def post_review(
     *, actor_membership: Membership, post: Post, decision: str, comment: str = ""
 ) -> Post:
-    from django.utils import timezone
-
-    from civicloop.accounts.roles import Capability
 
     post = Post.objects.select_for_update().get(pk=post.pk)
     if (
@@ -380,7 +372,6 @@ def post_review(
 def posts_lapse_overdue(organisation: Organisation) -> int:
     """Posts still waiting for review when their publish time comes lapse: an approval
     given later would publish them late, so the author must choose a new time."""
-    from django.utils import timezone
 
     overdue = list(
         Post.objects.select_for_update().filter(

@@ -153,7 +153,6 @@ def _post(request: HttpRequest, code: str) -> Post:
 @org_view()
 def posts(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
-    services.posts_lapse_overdue(organisation)
     items = Post.objects.filter(organisation=organisation).select_related("author")[:200]
     return render(request, "publishing/posts.html", {"posts": items})
 
@@ -210,7 +209,6 @@ def compose(request: HttpRequest, code: str = "") -> HttpResponse:
 @org_view(write=Capability.DRAFT)
 def post_detail(request: HttpRequest, code: str) -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
-    services.posts_lapse_overdue(membership.organisation)
     post = _post(request, code)
     review_form = ReviewForm(request.POST if request.POST.get("action") == "review" else None)
     if request.method == "POST":

@@ -153,10 +153,13 @@ class SentenceEncoder:
                 )
             )
         self._t = {
-            name: np.ascontiguousarray(value.T)
-            for name, value in self.w.items()
-            if name.endswith("dense.weight")
+            name: np.ascontiguousarray(self.w.pop(name).T)
+            for name in [n for n in self.w if n.endswith("dense.weight")]
         }
+        for name in [
+            n for n in self.w if n.endswith(("query.weight", "key.weight", "value.weight"))
+        ]:
+            del self.w[name]  # kept fused in self._qkv; one copy of the weights, not two
         self.dimension = int(config["hidden_size"])
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:

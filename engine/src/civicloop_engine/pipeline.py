@@ -86,8 +86,11 @@ def analyse(
     ]
     long_texts = sum(len(t) > MAX_CHARACTERS for t in raw)
     # "N/A", "-" and the like say nothing: analysed as no answer, but counted.
-    placeholders = sum(1 for t in raw if t and t.casefold().strip(" .!") in NON_ANSWERS)
-    texts = ["" if t.casefold().strip(" .!") in NON_ANSWERS else t[:MAX_CHARACTERS] for t in raw]
+    says_nothing = [t.casefold().strip(" .!") in NON_ANSWERS for t in raw]
+    placeholders = sum(says_nothing)
+    texts = [
+        "" if empty else t[:MAX_CHARACTERS] for t, empty in zip(raw, says_nothing, strict=True)
+    ]
     report(2, "Detecting languages")
     languages = [detect_language(t) for t in texts]
     report(5, "Finding campaigns")
