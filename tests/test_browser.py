@@ -288,6 +288,9 @@ def test_guidance_findings_update_as_you_type_and_pages_pass_axe(live_server, pa
     assert axe_violations(page) == []
     page.goto(f"{live_server.url}/staff/alpha/channels/")
     assert axe_violations(page) == []
+    page.goto(f"{live_server.url}/staff/alpha/channels/?network=email")
+    assert page.locator("#id_security").count() == 1 or page.get_by_label("STARTTLS").count() == 1
+    assert axe_violations(page) == []
     page.goto(f"{live_server.url}/staff/alpha/guidance/check/")
     assert axe_violations(page) == []
     page.fill("#id_text", "Email jane.smith@gmail.com to book")

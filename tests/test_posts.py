@@ -3,6 +3,7 @@ ones go to another manager, and nobody approves their own."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 
@@ -25,6 +26,12 @@ def png(size: int = 10) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     PILImage.new("RGB", (size, size), "green").save(buffer, "PNG")
     return SimpleUploadedFile("bins.png", buffer.getvalue(), content_type="image/png")
+
+
+def jpeg(size: int = 10) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (size, size), "green").save(buffer, "JPEG")
+    return SimpleUploadedFile("park.jpg", buffer.getvalue(), content_type="image/jpeg")
 
 
 def compose(client, **data):
@@ -151,9 +158,11 @@ def test_bad_input_gets_a_clear_message_and_saves_nothing(bob_client, data, mess
 
 
 def test_an_image_too_big_for_bluesky_is_refused_before_anything_is_saved(bob_client, monkeypatch):
-    monkeypatch.setitem(services.IMAGE_LIMITS, "bluesky", 50)
+    monkeypatch.setitem(
+        services.LIMITS, "bluesky", dataclasses.replace(services.LIMITS["bluesky"], image_bytes=50)
+    )
     page = compose(bob_client, image=png(40), image_alt="Bins")
-    assert page.status_code == 200 and "bluesky accept at most" in page.content.decode()
+    assert page.status_code == 200 and "the most Bluesky can take is" in page.content.decode()
     assert not Post.objects.exists()
 
 
@@ -162,6 +171,11 @@ def test_text_over_a_network_limit_needs_review_and_variants_fix_it(bob_client):
     compose(bob_client, text=long, networks=["x", "mastodon"])
     post = Post.objects.get()
     assert post.risk == "high" and any("x allows 280" in f["message"] for f in post.findings)
+    # It cannot be submitted (a reviewer could not make it fit either); the draft is kept.
+    page = bob_client.post(f"/staff/alpha/posts/{post.code}/", {"action": "submit"}, follow=True)
+    assert "Too long for X (359 of 280 characters)" in page.content.decode()
+    post.refresh_from_db()
+    assert post.status == "draft" and post.text == long.strip()
     bob_client.post(
         f"/staff/alpha/posts/{post.code}/edit/",
         {"text": long, "networks": ["x", "mastodon"], "variant_x": "Bins on Saturday this week."},
@@ -199,3 +213,62 @@ def test_the_workers_minute_task_lapses_overdue_posts(alpha, bob_client):
     maintain.call()
     post.refresh_from_db()
     assert post.status == Post.Status.LAPSED
+
+
+def test_the_composer_counts_each_networks_characters_as_you_type(bob_client):
+    long = "Bins " * 70  # 350 characters: too long for X and Bluesky, fine for Mastodon
+    page = bob_client.post(
+        "/staff/alpha/posts/check/",
+        {"text": long, "networks": ["x", "bluesky", "mastodon"], "image_alt": ""},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "X: 349 of 280 characters" in page and "Mastodon: 349 of 500 characters" in page
+    assert page.count("Too long") == 2 and "Needs review" in page
+    page = bob_client.post(
+        "/staff/alpha/posts/check/",
+        {"text": "Bins go out on Friday.", "networks": ["x"], "has_image": "1"},
+    ).content.decode()
+    assert "X: 22 of 280 characters" in page and "alt text" in page.lower()
+    # The compose page works without JavaScript: the counts are there when editing.
+    page = bob_client.get("/staff/alpha/posts/new/").content.decode()
+    assert 'hx-post="/staff/alpha/posts/check/"' in page and 'id="findings"' in page
+
+
+def test_publish_times_are_the_organisations_local_time_across_clock_changes(bob_client):
+    from zoneinfo import ZoneInfo
+
+    assert compose(bob_client, publish_at="2027-06-01T09:00").status_code == 302
+    assert compose(bob_client, publish_at="2027-01-12T09:00").status_code == 302
+    summer, winter = (p.publish_at for p in Post.objects.order_by("pk"))
+    assert (summer.astimezone(dt.UTC).hour, winter.astimezone(dt.UTC).hour) == (8, 9)
+    assert summer.astimezone(ZoneInfo("Europe/London")).hour == 9
+    # 01:30 on 28 March 2027 never happens in London: the clocks jump from 01:00 to 02:00.
+    page = compose(bob_client, publish_at="2027-03-28T01:30")
+    assert page.status_code == 200 and "the clocks go forward" in page.content.decode()
+    assert Post.objects.count() == 2
+    # 01:30 on 31 October 2027 happens twice: the first (BST, 00:30 UTC) is meant.
+    assert compose(bob_client, publish_at="2027-10-31T01:30").status_code == 302
+    autumn = Post.objects.order_by("pk").last().publish_at
+    assert autumn.astimezone(dt.UTC).strftime("%H:%M") == "00:30"
+
+
+def test_a_post_can_be_about_one_of_the_organisations_own_consultations(
+    alpha, bob, bob_client, beta, charlie
+):
+    from tests.conftest import build_consultation
+
+    ours = build_consultation(alpha, bob)
+    theirs = build_consultation(beta, charlie)
+    page = bob_client.get("/staff/alpha/posts/new/").content.decode()
+    assert ours.title in page and ours.code in page and theirs.code not in page
+    assert compose(bob_client, consultation=ours.code).status_code == 302
+    post = Post.objects.get()
+    assert post.consultation == ours
+    assert ours.title in bob_client.get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    page = compose(bob_client, consultation=theirs.code)  # not offered, so refused
+    assert page.status_code == 200 and Post.objects.count() == 1
+    officer = Membership.objects.get(user=bob, organisation=alpha)
+    with pytest.raises(services.ValidationError):
+        services.post_save(
+            actor_membership=officer, text=SAFE, networks=["bluesky"], consultation=theirs
+        )

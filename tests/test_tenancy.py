@@ -42,6 +42,7 @@ NON_STAFF_ROUTES = {
     "consultations:api_openapi": "API schema",
     "consultations:api_list": "API (token-scoped, tests/test_api.py)",
     "consultations:api_detail": "API (token-scoped, tests/test_api.py)",
+    "channels:image": "image of an approved post (signed address, tests/test_channels.py)",
     "consultations:api_responses": "API (token-scoped, tests/test_api.py)",
     "analysis:api_themes": "API (token-scoped, tests/test_analysis.py)",
 }
@@ -104,6 +105,7 @@ def alpha_objects(
         "publishing:settings": dict,
         "publishing:posts": dict,
         "publishing:compose": dict,
+        "publishing:compose_check": dict,
         "publishing:review_queue": dict,
         "publishing:post": lambda: {"code": post.code},
         "publishing:edit": lambda: {"code": post.code},

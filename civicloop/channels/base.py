@@ -1,9 +1,22 @@
-"""What every network's transport provides, and the outcomes delivery understands."""
+"""What every network's transport provides, and the outcomes delivery understands.
+
+A transport is a small class in ``civicloop/channels/<network>/transport.py``. It knows
+its network's HTTP (or SMTP) calls and turns every failure into one of the typed errors
+below; the delivery service decides what each means (hold, back off, ask a person)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
+import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import requests
+
+TIMEOUT = (5, 20)  # connect, read (seconds)
 
 
 @dataclass(frozen=True)
@@ -11,12 +24,33 @@ class Image:
     data: bytes
     content_type: str
     alt: str
+    url: str = ""  # a public address, for networks that fetch the image themselves
 
 
 @dataclass(frozen=True)
 class Published:
     remote_id: str
     url: str
+
+
+@dataclass(frozen=True)
+class Engagement:
+    replies: int
+    likes: int
+    shares: int
+
+
+@dataclass(frozen=True)
+class Field:
+    """One thing a person types to connect an account (rendered by the channels page)."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text, url, password, textarea, int, email, choice
+    help: str = ""
+    initial: str = ""
+    required: bool = True
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 class DeliveryError(Exception):
@@ -46,19 +80,160 @@ class Unconfirmed(DeliveryError):
     sending): never retried blindly — look it up first."""
 
 
-class Transport(Protocol):
-    network: str
+_TAGS = re.compile(r"<br\s*/?>|</p>\s*<p>", re.I)
+_ANY_TAG = re.compile(r"<[^>]+>")
+_URLS = re.compile(r"https?://\S+")
 
+
+def same_text(published: str, sent: str) -> bool:
+    """Whether a post read back from a network is the one we sent. Networks rewrite
+    links (X's t.co, Mastodon's markup), so links and spacing are ignored."""
+
+    def plain(text: str) -> str:
+        text = html.unescape(_ANY_TAG.sub("", _TAGS.sub(" ", text)))
+        return " ".join(_URLS.sub(" ", text).split()).casefold()
+
+    return bool(plain(sent)) and plain(published) == plain(sent)
+
+
+def expires_at(seconds: Any) -> float | None:
+    """An ``expires_in`` from an OAuth token answer, as a Unix time."""
+    try:
+        return time.time() + float(seconds)
+    except (TypeError, ValueError):
+        return None
+
+
+class HTTPTransport:
+    """Shared HTTP handling: exceptions and status codes become the typed errors."""
+
+    network: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    fields: ClassVar[tuple[Field, ...]] = ()
+    reset_header: ClassVar[str] = ""  # the network's rate-limit reset header, if any
+
+    def __init__(self, session: requests.Session | None = None) -> None:
+        self.http = session or requests.Session()
+
+    # -- calls ---------------------------------------------------------------------
+    def _call(self, method: str, url: str, *, sends: bool = False, **kwargs: Any) -> Any:
+        """One HTTP call. ``sends``: this call may create the post, so a reply lost
+        after sending means the outcome is unknown rather than a plain failure."""
+        try:
+            return self.http.request(method, url, timeout=TIMEOUT, **kwargs)
+        except requests.ConnectTimeout as exc:
+            raise Temporary(f"{self.label} did not answer ({exc.__class__.__name__}).") from exc
+        except requests.ConnectionError as exc:
+            if not sends or "refused" in str(exc).lower():
+                raise Temporary(f"{self.label} could not be reached.") from exc
+            raise Unconfirmed(
+                "The connection dropped after the post was sent: it may have been published."
+            ) from exc
+        except requests.Timeout as exc:
+            if not sends:
+                raise Temporary(f"{self.label} did not reply in time.") from exc
+            raise Unconfirmed(
+                f"{self.label} did not reply in time: the post may have been published."
+            ) from exc
+
+    def _retry_after(self, response: Any) -> float:
+        """Seconds to wait, from Retry-After or the network's reset header (a Unix time,
+        or an ISO 8601 time as Mastodon sends); a minute when neither says."""
+        retry = response.headers.get("retry-after", "")
+        if retry.isdigit():
+            return max(1.0, float(retry))
+        if retry:
+            try:
+                return max(
+                    1.0, (parsedate_to_datetime(retry) - dt.datetime.now(dt.UTC)).total_seconds()
+                )
+            except (TypeError, ValueError):
+                pass
+        reset = response.headers.get(self.reset_header, "") if self.reset_header else ""
+        if reset.isdigit():
+            return max(1.0, int(reset) - time.time())
+        if reset:
+            try:
+                when = dt.datetime.fromisoformat(reset.replace("Z", "+00:00"))
+                return max(1.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+            except ValueError:
+                pass
+        return 60.0
+
+    def _message(self, response: Any) -> str:
+        try:
+            body = response.json()
+        except ValueError:
+            return str(response.text)[:300]
+        if isinstance(body, dict):
+            for key in ("error_description", "message", "detail", "error", "title"):
+                value = body.get(key)
+                if isinstance(value, str) and value:
+                    return value[:300]
+                if isinstance(value, dict) and value.get("message"):
+                    return str(value["message"])[:300]
+        return str(response.text)[:300]
+
+    def _raise_for(self, response: Any) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status == 429:
+            raise RateLimited(
+                f"{self.label}'s rate limit was reached.", retry_after=self._retry_after(response)
+            )
+        if status == 401:
+            raise AuthExpired(
+                f"{self.label} no longer accepts this account's sign-in: reconnect it."
+            )
+        if status >= 500:
+            raise Temporary(f"{self.label} had an error ({status}).")
+        raise Rejected(f"{self.label} refused the post: {self._message(response)}")
+
+    def _json(self, response: Any) -> Any:
+        self._raise_for(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise Temporary(f"{self.label} sent an answer civicloop could not read.") from exc
+
+    def _renew(
+        self, url: str, credentials: dict[str, Any], data: dict[str, str], **kwargs: Any
+    ) -> dict[str, Any]:
+        """An OAuth 2.0 refresh-token grant; the new refresh token replaces the old."""
+        response = self._call("POST", url, data={"grant_type": "refresh_token", **data}, **kwargs)
+        if response.status_code in (400, 401):
+            raise AuthExpired(f"{self.label} would not renew the token: reconnect the account.")
+        token = self._json(response)
+        return {
+            **credentials,
+            "access_token": token["access_token"],
+            "refresh_token": token.get("refresh_token", credentials["refresh_token"]),
+            "expires_at": expires_at(token.get("expires_in")),
+        }
+
+    # -- what delivery asks of every transport ---------------------------------------
     def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
-        """Check credentials; return what to store (tokens, account id, handle)."""
-        ...
+        """Check credentials; return what to store (must include ``handle``)."""
+        raise NotImplementedError
 
     def publish(
         self, credentials: dict[str, Any], *, text: str, key: str, image: Image | None = None
     ) -> Published:
-        """Publish once for ``key``: the same key never makes a second post."""
-        ...
+        """Publish once for ``key``."""
+        raise NotImplementedError
 
-    def find(self, credentials: dict[str, Any], *, key: str) -> Published | None:
-        """The post published for ``key``, if there is one (used before any retry)."""
-        ...
+    def find(
+        self, credentials: dict[str, Any], *, key: str, text: str, since: float
+    ) -> Published | None:
+        """The post already published for this delivery, if there is one: asked before
+        any retry. ``since`` is a Unix time before the first attempt."""
+        return None
+
+    def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
+        """New credentials before the token lapses; None if this network cannot."""
+        return None
+
+    def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
+        """Replies, likes and shares of a published post; None if the network has none."""
+        return None

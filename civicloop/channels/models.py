@@ -43,9 +43,16 @@ class Channel(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CONNECTED)
     problem = models.CharField(max_length=300, blank=True)
     connected_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)  # when the stored token lapses
 
     def __str__(self) -> str:
         return f"{self.network}: {self.handle}"
+
+    @property
+    def network_name(self) -> str:
+        from civicloop.channels.limits import NETWORKS
+
+        return NETWORKS[self.network].name if self.network in NETWORKS else self.network
 
 
 class Delivery(models.Model):
@@ -68,6 +75,11 @@ class Delivery(models.Model):
     error = models.CharField(max_length=500, blank=True)
     not_before = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)  # when a worker last took it
+    first_attempt_at = models.DateTimeField(null=True, blank=True)  # lookups search from here
+    replies = models.PositiveIntegerField(null=True, blank=True)
+    likes = models.PositiveIntegerField(null=True, blank=True)
+    shares = models.PositiveIntegerField(null=True, blank=True)
+    engagement_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicloop.accounts.audit import audit_record
 from civicloop.accounts.models import Membership, User
+from civicloop.accounts.roles import Role
 from civicloop.channels import base, secrets
-from civicloop.channels.bluesky.transport import BlueskyTransport
 from civicloop.channels.models import Channel, Delivery
+from civicloop.channels.registry import TRANSPORTS, transport_for
 
 logger = logging.getLogger(__name__)
-TRANSPORTS: dict[str, Any] = {"bluesky": BlueskyTransport}
+# Tokens are renewed this long before they lapse (X's last two hours; LinkedIn's 60 days).
+REFRESH_AHEAD = dt.timedelta(minutes=30)
+# A token that cannot be renewed: the organisation is told this long before it lapses.
+WARN_AHEAD = dt.timedelta(days=7)
+# Engagement counts are read again this often, for this long after publishing.
+ENGAGEMENT_EVERY = dt.timedelta(minutes=30)
+ENGAGEMENT_FOR = dt.timedelta(days=14)
 # A delivery left "publishing" this long (its worker died mid-call) is unconfirmed.
 STALE_PUBLISHING = dt.timedelta(minutes=10)
 # A scheduled post not yet sent this long after its time (workers were down) is not sent
 # late: its approval lapses and a person decides again.
 LATE_GRACE = dt.timedelta(hours=1)
+# A pending delivery this long past its time has lost its task: the sweep queues it again.
+SWEEP_AFTER = dt.timedelta(minutes=2)
 
 
-def transport_for(network: str) -> Any:
-    return TRANSPORTS[network]()
+def _expiry(stored: dict[str, Any]) -> dt.datetime | None:
+    when = stored.get("expires_at")
+    return dt.datetime.fromtimestamp(float(when), dt.UTC) if when else None
 
 
 @transaction.atomic
@@ -51,6 +68,7 @@ def channel_connect(
             "status": Channel.Status.CONNECTED,
             "problem": "",
             "connected_at": timezone.now(),
+            "expires_at": _expiry(stored),
         },
     )
     audit_record(
@@ -60,13 +78,134 @@ def channel_connect(
         target=channel,
         after={"network": network, "handle": channel.handle},
     )
+    _release_held(channel)
     return channel
+
+
+def _release_held(channel: Channel) -> None:
+    """Posts held because the account needed reconnecting go out once it is, if they
+    were held less than an hour ago (looked up first, so never twice); older ones stay
+    held for a person to retry or drop."""
+    from civicloop.channels.tasks import deliver
+
+    recent = Delivery.objects.filter(
+        channel=channel,
+        status=Delivery.Status.HELD,
+        claimed_at__gte=timezone.now() - LATE_GRACE,
+    )
+    for pk in list(recent.values_list("pk", flat=True)):
+        Delivery.objects.filter(pk=pk).update(status=Delivery.Status.PENDING, not_before=None)
+
+        def queue(pk: int = pk) -> None:
+            deliver.enqueue(pk)
+
+        transaction.on_commit(queue)
+
+
+def channel_credentials(channel: Channel) -> dict[str, Any]:
+    """The channel's credentials, renewed first if the token lapses within
+    REFRESH_AHEAD. Renewal happens under a lock on the channel: some networks' refresh
+    tokens work once, so two workers must not both use one."""
+    stored = secrets.unseal(channel.credentials)
+    expiry = _expiry(stored)
+    if expiry is None or expiry > timezone.now() + REFRESH_AHEAD:
+        return stored
+    with transaction.atomic():
+        locked = Channel.objects.select_for_update().get(pk=channel.pk)
+        stored = secrets.unseal(locked.credentials)
+        expiry = _expiry(stored)
+        if expiry is None or expiry > timezone.now() + REFRESH_AHEAD:
+            return stored  # another worker renewed it while we waited
+        fresh = transport_for(locked.network).refresh(stored)
+        if fresh is None:
+            return stored
+        locked.credentials = secrets.seal(fresh)
+        locked.expires_at = _expiry(fresh)
+        locked.problem = ""
+        locked.save(update_fields=["credentials", "expires_at", "problem"])
+        audit_record(
+            actor=None,
+            organisation=locked.organisation,
+            action="channel.token_renewed",
+            target=locked,
+            before={"expires_at": expiry.isoformat()},
+            after={"expires_at": locked.expires_at.isoformat() if locked.expires_at else ""},
+        )
+        return fresh
+
+
+def _needs_reconnecting(channel: Channel, problem: str) -> None:
+    """Hold the channel and tell the organisation's owners and managers, once."""
+    changed = (
+        Channel.objects.filter(pk=channel.pk)
+        .exclude(status=Channel.Status.RECONNECT)
+        .update(status=Channel.Status.RECONNECT, problem=problem[:300])
+    )
+    if not changed:
+        return
+    audit_record(
+        actor=None,
+        organisation=channel.organisation,
+        action="channel.needs_reconnecting",
+        target=channel,
+        after={"problem": problem[:300]},
+    )
+    managers = Membership.objects.filter(
+        organisation=channel.organisation, role__in=[Role.OWNER, Role.MANAGER]
+    ).values_list("user__email", flat=True)
+    try:
+        send_mail(
+            subject=f"civicloop: reconnect {channel.network_name} ({channel.handle})",
+            message=(
+                f"civicloop cannot publish to {channel.network_name} as {channel.handle}: "
+                f"{problem}\n\nPosts for this account are held, not lost. A manager can "
+                "reconnect it on the Channels page; held posts then go out, or can be retried "
+                "from each post's page.\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[m for m in managers if m],
+        )
+    except (OSError, smtplib.SMTPException):
+        logger.exception(
+            "Could not tell %s that %s needs reconnecting", channel.organisation, channel
+        )
+
+
+def channels_refresh_due() -> int:
+    """Every minute: renew tokens about to lapse, and warn about those that cannot be
+    renewed. Returns how many were renewed."""
+    now = timezone.now()
+    renewed = 0
+    for channel in Channel.objects.filter(
+        status=Channel.Status.CONNECTED, expires_at__lt=now + WARN_AHEAD
+    ).select_related("organisation"):
+        try:
+            before = channel.expires_at
+            credentials = channel_credentials(channel)
+        except base.AuthExpired as exc:
+            _needs_reconnecting(channel, str(exc))
+            continue
+        except (base.DeliveryError, ImproperlyConfigured) as exc:
+            logger.warning("Could not renew %s: %s", channel, exc)
+            continue
+        expiry = _expiry(credentials)
+        if expiry is not None and before is not None and expiry > before:
+            renewed += 1
+        elif expiry is not None and expiry <= now:
+            _needs_reconnecting(channel, _("The token has lapsed: reconnect the account."))
+        elif expiry is not None and not channel.problem:
+            Channel.objects.filter(pk=channel.pk).update(
+                problem=_(
+                    "The token lapses on %(date)s and cannot be renewed: reconnect before then."
+                )
+                % {"date": timezone.localtime(expiry).strftime("%-d %B %Y")}
+            )
+    return renewed
 
 
 def deliveries_create(post: Any) -> list[Delivery]:
     """One delivery per network of a ready post that has a connected channel; each is
     queued for its publish time once the transaction commits."""
-    from civicloop.channels.tasks import deliver
 
     made = []
     for channel in Channel.objects.filter(
@@ -87,20 +226,55 @@ def deliveries_create(post: Any) -> list[Delivery]:
             delivery.save(update_fields=["status", "error", "not_before"])
             made.append(delivery)
     for delivery in made:
-        when = delivery.not_before
 
-        def queue(pk: int = delivery.pk, when: dt.datetime | None = when) -> None:
-            task = deliver.using(run_after=when) if when and when > timezone.now() else deliver
-            task.enqueue(pk)
+        def queue(pk: int = delivery.pk, when: dt.datetime | None = delivery.not_before) -> None:
+            _queue(pk, when)
 
         transaction.on_commit(queue)
     return made
 
 
+def _queue(pk: int, when: dt.datetime | None = None) -> None:
+    """Queue a delivery for ``when``. A backend that cannot defer tasks leaves it to
+    :func:`deliveries_sweep`, which sends every delivery that is due."""
+    from django.tasks.exceptions import InvalidTask
+
+    from civicloop.channels.tasks import deliver
+
+    if when is None or when <= timezone.now():
+        deliver.enqueue(pk)
+        return
+    try:
+        deliver.using(run_after=when).enqueue(pk)
+    except InvalidTask:
+        logger.info("Delivery %s waits for the sweep (the task backend cannot defer).", pk)
+
+
+def deliveries_sweep() -> int:
+    """Every minute: queue deliveries that are due but whose task never ran (lost from
+    the queue, or a backend that cannot defer). The claim makes a duplicate harmless."""
+    cutoff = timezone.now() - SWEEP_AFTER
+    due = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .filter(
+            Q(not_before__lt=cutoff)
+            | Q(not_before__isnull=True, created_at__lt=cutoff, claimed_at__isnull=True)
+            | Q(not_before__isnull=True, claimed_at__lt=cutoff)
+        )
+        .values_list("pk", flat=True)[:200]
+    )
+    for pk in due:
+        _queue(pk)
+    return len(due)
+
+
 def _claim(delivery_id: int) -> Delivery | None:
     """PENDING → PUBLISHING in one UPDATE: a task delivered twice publishes once."""
+    now = timezone.now()
     taken = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).update(
-        status=Delivery.Status.PUBLISHING, claimed_at=timezone.now()
+        status=Delivery.Status.PUBLISHING,
+        claimed_at=now,
+        first_attempt_at=Coalesce(F("first_attempt_at"), now),
     )
     return Delivery.objects.select_related("channel", "post").get(pk=delivery_id) if taken else None
 
@@ -118,6 +292,19 @@ def _finish(delivery: Delivery, **fields: Any) -> None:
     )
 
 
+IMAGE_SALT = "civicloop.channels.image"
+
+
+def public_image_url(post: Any) -> str:
+    """A signed address of the post's image, for networks that fetch it (Instagram).
+    Empty unless CIVICLOOP_PUBLIC_URL says where civicloop is reachable."""
+    root = getattr(settings, "CIVICLOOP_PUBLIC_URL", "")
+    if not root or not post.image:
+        return ""
+    token = signing.dumps(post.code, salt=IMAGE_SALT)
+    return root.rstrip("/") + reverse("channels:image", args=[token])
+
+
 def _image(post: Any) -> base.Image | None:
     if not post.image:
         return None
@@ -126,7 +313,9 @@ def _image(post: Any) -> base.Image | None:
     with post.image.open("rb") as f:
         data = f.read()
     content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
-    return base.Image(data=data, content_type=content_type, alt=post.image_alt)
+    return base.Image(
+        data=data, content_type=content_type, alt=post.image_alt, url=public_image_url(post)
+    )
 
 
 def _lapse_late(delivery: Delivery) -> None:
@@ -157,16 +346,21 @@ def delivery_run(delivery_id: int) -> Delivery | None:
     text = post.text_for(channel.network)
     transport = transport_for(channel.network)
     attempts = delivery.attempts + 1
+    since = (delivery.first_attempt_at or timezone.now()).timestamp()
     try:
-        credentials = secrets.unseal(channel.credentials)
-        found = transport.find(credentials, key=delivery.key) if delivery.attempts else None
+        credentials = channel_credentials(channel)
+        found = (
+            transport.find(credentials, key=delivery.key, text=text, since=since)
+            if delivery.attempts
+            else None
+        )
         published = found or transport.publish(
             credentials, text=text, key=delivery.key, image=_image(delivery.post)
         )
     except base.AuthExpired as exc:
-        Channel.objects.filter(pk=channel.pk).update(
-            status=Channel.Status.RECONNECT, problem=str(exc)
-        )
+        _needs_reconnecting(channel, str(exc))
+        _finish(delivery, status=Delivery.Status.HELD, error=str(exc), attempts=attempts)
+    except ImproperlyConfigured as exc:
         _finish(delivery, status=Delivery.Status.HELD, error=str(exc), attempts=attempts)
     except base.Unconfirmed as exc:
         _finish(delivery, status=Delivery.Status.UNCONFIRMED, error=str(exc), attempts=attempts)
@@ -178,9 +372,7 @@ def delivery_run(delivery_id: int) -> Delivery | None:
             attempts=attempts,
             not_before=timezone.now() + dt.timedelta(seconds=exc.retry_after),
         )
-        from civicloop.channels.tasks import deliver
-
-        deliver.using(run_after=delivery.not_before).enqueue(delivery.pk)
+        _queue(delivery.pk, delivery.not_before)
     except base.Temporary as exc:
         if attempts >= 5:
             _finish(delivery, status=Delivery.Status.FAILED, error=str(exc), attempts=attempts)
@@ -193,11 +385,18 @@ def delivery_run(delivery_id: int) -> Delivery | None:
                 attempts=attempts,
                 not_before=wait,
             )
-            from civicloop.channels.tasks import deliver
-
-            deliver.using(run_after=wait).enqueue(delivery.pk)
+            _queue(delivery.pk, wait)
     except base.Rejected as exc:
         _finish(delivery, status=Delivery.Status.FAILED, error=str(exc), attempts=attempts)
+    except Exception:
+        # A fault in civicloop or an answer it did not expect: the post may be out.
+        logger.exception("Delivery %s failed unexpectedly", delivery.code)
+        _finish(
+            delivery,
+            status=Delivery.Status.UNCONFIRMED,
+            error=_("civicloop hit an unexpected error while publishing: check before retrying."),
+            attempts=attempts,
+        )
     else:
         _finish(
             delivery,
@@ -257,3 +456,35 @@ def channel_disconnect(*, actor_membership: Membership, channel: Channel) -> Non
         target=channel,
         before={"network": channel.network, "handle": channel.handle},
     )
+
+
+def engagement_refresh(limit: int = 20) -> int:
+    """Read replies, likes and shares again for posts published in the last fortnight,
+    each at most every ENGAGEMENT_EVERY. A network that fails is tried next round."""
+    now = timezone.now()
+    due = (
+        Delivery.objects.filter(
+            status=Delivery.Status.PUBLISHED,
+            published_at__gte=now - ENGAGEMENT_FOR,
+            channel__status=Channel.Status.CONNECTED,
+        )
+        .filter(Q(engagement_at__isnull=True) | Q(engagement_at__lt=now - ENGAGEMENT_EVERY))
+        .select_related("channel")
+        .order_by(F("engagement_at").asc(nulls_first=True))[:limit]
+    )
+    read = 0
+    for delivery in due:
+        fields: dict[str, Any] = {"engagement_at": now}
+        try:
+            counts = transport_for(delivery.channel.network).engagement(
+                channel_credentials(delivery.channel),
+                base.Published(remote_id=delivery.remote_id, url=delivery.url),
+            )
+        except (base.DeliveryError, ImproperlyConfigured) as exc:
+            logger.info("Engagement of %s not read: %s", delivery.code, exc)
+            counts = None
+        if counts is not None:
+            fields.update(replies=counts.replies, likes=counts.likes, shares=counts.shares)
+            read += 1
+        Delivery.objects.filter(pk=delivery.pk).update(**fields)
+    return read

@@ -13,12 +13,21 @@ def deliver(delivery_id: int) -> None:
 @task()
 def maintain() -> None:
     """Every minute on some worker: lapse posts whose publish time passed before
-    approval, and mark deliveries stuck in "publishing" as unconfirmed."""
+    approval, mark deliveries stuck in "publishing" as unconfirmed, renew tokens about
+    to lapse, and read engagement counts of recent posts."""
     from civicloop.accounts.models import Organisation
-    from civicloop.channels.services import deliveries_mark_stale
+    from civicloop.channels.services import (
+        channels_refresh_due,
+        deliveries_mark_stale,
+        deliveries_sweep,
+        engagement_refresh,
+    )
     from civicloop.publishing.models import Post
     from civicloop.publishing.services import posts_lapse_overdue
 
     for organisation in Organisation.objects.filter(posts__status=Post.Status.IN_REVIEW).distinct():
         posts_lapse_overdue(organisation)
     deliveries_mark_stale()
+    deliveries_sweep()
+    channels_refresh_due()
+    engagement_refresh()

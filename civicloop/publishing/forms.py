@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.forms import DATE_ATTRS, GDSForm
@@ -89,7 +93,41 @@ class ElectionForm(GDSForm):
     ends = forms.DateField(label=_("Polling day"), widget=forms.DateInput(attrs=DATE_ATTRS))
 
 
+VARIANT_NETWORKS = ("x", "bluesky", "mastodon")
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A time in the organisation's zone that is plain about clock changes: a time the
+    clocks skip (spring) is refused in words; one that happens twice (autumn) is the
+    first of the two, where Django would refuse both alike."""
+
+    def to_python(self, value: str | dt.datetime | dt.date | None) -> dt.datetime | None:
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as exc:
+            if getattr(exc, "code", "") != "ambiguous_timezone":
+                raise
+        naive = dt.datetime.fromisoformat(str(value).strip())
+        zone = timezone.get_current_timezone()
+        first = naive.replace(tzinfo=zone, fold=0)
+        if first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+            raise forms.ValidationError(
+                _(
+                    "%(time)s does not happen here: the clocks go forward that night. Choose another time."
+                )
+                % {"time": naive.strftime("%H:%M on %-d %B %Y")},
+                code="skipped_time",
+            )
+        return first
+
+
 class PostForm(GDSForm):
+    def __init__(self, *args: Any, consultations: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consultation"].choices = [("", _("None"))] + [  # type: ignore[attr-defined]
+            (c.code, c.title) for c in consultations
+        ]
+
     text = forms.CharField(
         label=_("Post"),
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -115,6 +153,12 @@ class PostForm(GDSForm):
         required=False,
         max_length=1000,
     )
+    variant_mastodon = forms.CharField(
+        label=_("Version for Mastodon (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=1000,
+    )
     link = forms.URLField(
         label=_("Link (optional)"),
         required=False,
@@ -125,7 +169,9 @@ class PostForm(GDSForm):
     image = forms.ImageField(
         label=_("Image (optional)"),
         required=False,
-        help_text=_("JPEG, PNG, GIF or WebP. Bluesky takes at most 1 MB."),
+        help_text=_(
+            "JPEG, PNG, GIF or WebP. Bluesky takes at most 1 MB; Instagram only JPEG, up to 8 MB."
+        ),
         widget=forms.ClearableFileInput(attrs={"class": "govuk-file-upload"}),
     )
     image_alt = forms.CharField(
@@ -141,7 +187,13 @@ class PostForm(GDSForm):
         required=False,
         max_length=300,
     )
-    publish_at = forms.DateTimeField(
+    consultation = forms.ChoiceField(
+        label=_("About a consultation (optional)"),
+        help_text=_("Replies to the post can then be counted as responses to it."),
+        required=False,
+        choices=[],
+    )
+    publish_at = LocalDateTimeField(
         label=_("Publish at (optional)"),
         help_text=_(
             "Leave blank to publish as soon as it is ready. Your organisation's time zone."

@@ -14,6 +14,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from civicloop.channels.limits import NETWORKS
+
 PASS = "pass"  # noqa: S105 - a finding level, not a password
 ADVICE = "advice"
 REVIEW = "needs-review"
@@ -76,15 +78,7 @@ KNOWN_ACRONYMS = frozenset(
         "DIY",
     ]
 )
-NETWORK_LIMITS = {  # characters as each network counts them (URLs: X counts 23)
-    "bluesky": 300,
-    "mastodon": 500,
-    "x": 280,
-    "facebook": 63206,
-    "instagram": 2200,
-    "linkedin": 3000,
-    "email": 100_000,
-}
+NETWORK_LIMITS = {name: limits.characters for name, limits in NETWORKS.items()}
 POLITICAL_WORDS = re.compile(
     r"\b(?:councillors?|cllr|candidates?|MPs?|MSPs?|MSs?|party|parties|Labour|Conservatives?|Tory|Tories|"
     r"Liberal Democrats?|Lib Dems?|Green Party|Reform UK|Plaid Cymru|SNP|manifesto|vote for|re-?elect)\b",

@@ -71,6 +71,14 @@ class Post(models.Model):
     image = models.ImageField(_("image"), upload_to="posts/", blank=True)
     image_alt = models.TextField(_("alt text"), blank=True, max_length=2000)
     audience = models.CharField(_("interest groups"), max_length=300, blank=True)
+    # Replies to a post about a consultation are to count as responses to it (Listen).
+    consultation = models.ForeignKey(
+        "consultations.Consultation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="posts",
+    )
     publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     risk = models.CharField(max_length=6, default="low")

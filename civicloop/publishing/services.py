@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from civicloop.accounts.audit import audit_record
 from civicloop.accounts.models import Membership, Organisation, User
 from civicloop.accounts.roles import Capability
+from civicloop.channels.limits import NETWORKS as LIMITS
+from civicloop.channels.limits import TYPE_NAMES
 from civicloop.publishing import guidance
 from civicloop.publishing.models import ElectionPeriod, GuidancePolicy, Post, PostReview
 from civicloop.publishing.selectors import policy_for
@@ -162,26 +164,19 @@ def election_period_remove(*, actor: User, organisation: Organisation, pk: int) 
 
 # Posts ------------------------------------------------------------------------------
 
-NETWORKS = list(guidance.NETWORK_LIMITS)
-IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WebP"}
-# The largest image each network accepts, in bytes (limits as data; Bluesky's blob limit is 1 MB).
-IMAGE_LIMITS = {
-    "bluesky": 1_000_000,
-    "mastodon": 16 * 1024 * 1024,
-    "x": 5 * 1024 * 1024,
-    "facebook": 10 * 1024 * 1024,
-    "instagram": 8 * 1024 * 1024,
-    "linkedin": 10 * 1024 * 1024,
-    "email": 10 * 1024 * 1024,
-}
+NETWORKS = list(LIMITS)
 # A little slack so a post scheduled "now" is not refused for the seconds it took to submit.
 SCHEDULE_SLACK = dt.timedelta(minutes=2)
 
 
-def post_report(post: Post, policy: guidance.Policy) -> guidance.Report:
+def post_report(
+    post: Post, policy: guidance.Policy, *, has_image: bool | None = None
+) -> guidance.Report:
     """Guidance findings for every network the post goes to, merged, worst first."""
 
-    images = (guidance.Image(post.image_alt),) if post.image else ()
+    if has_image is None:
+        has_image = bool(post.image)
+    images = (guidance.Image(post.image_alt),) if has_image else ()
     on = timezone.localdate(post.publish_at) if post.publish_at else timezone.localdate()
     merged = guidance.Report()
     seen: set[tuple[str, str, str]] = set()
@@ -201,22 +196,66 @@ def post_report(post: Post, policy: guidance.Policy) -> guidance.Report:
     return merged
 
 
-def _check_image(image: Any, networks: list[str]) -> None:
+def post_counts(post: Post) -> list[dict[str, Any]]:
+    """Characters used and allowed on each chosen network, counted its way."""
+    return [
+        {
+            "network": LIMITS[n].name,
+            "used": guidance.text_length(post.text_for(n), n),
+            "limit": LIMITS[n].characters,
+            "over": guidance.text_length(post.text_for(n), n) > LIMITS[n].characters,
+        }
+        for n in NETWORKS
+        if n in post.networks
+    ]
+
+
+def _check_image(image: Any, networks: list[str], alt: str) -> None:
+    """Type, size and alt-text length against every chosen network's limits."""
     if not image:
         return
     content_type = getattr(image, "content_type", "") or ""
-    if content_type and content_type not in IMAGE_TYPES:
+    if content_type and content_type not in TYPE_NAMES:
         raise ValidationError({"image": _("The image must be a JPEG, PNG, GIF or WebP file.")})
-    too_big = [n for n in networks if image.size > IMAGE_LIMITS.get(n, 10**9)]
-    if too_big:
-        limit = min(IMAGE_LIMITS[n] for n in too_big)
+    wrong_type = [
+        LIMITS[n].name
+        for n in networks
+        if content_type and content_type not in LIMITS[n].image_types
+    ]
+    if wrong_type:
         raise ValidationError(
             {
-                "image": _("The image is %(size)s MB; %(networks)s accept at most %(limit)s MB.")
+                "image": _("%(networks)s cannot take a %(type)s image: use a JPEG.")
+                % {"networks": ", ".join(wrong_type), "type": TYPE_NAMES[content_type]}
+            }
+        )
+    too_big = [n for n in networks if image.size > LIMITS[n].image_bytes]
+    if too_big:
+        limit = min(LIMITS[n].image_bytes for n in too_big)
+        raise ValidationError(
+            {
+                "image": _(
+                    "The image is %(size)s MB; the most %(networks)s can take is %(limit)s MB."
+                )
                 % {
                     "size": f"{image.size / 1_000_000:.1f}",
-                    "networks": ", ".join(too_big),
+                    "networks": ", ".join(LIMITS[n].name for n in too_big),
                     "limit": f"{limit / 1_000_000:.1f}",
+                }
+            }
+        )
+    too_long = [n for n in networks if len(alt) > LIMITS[n].alt_characters]
+    if too_long:
+        limit = min(LIMITS[n].alt_characters for n in too_long)
+        raise ValidationError(
+            {
+                "image_alt": _(
+                    "The alt text has %(used)s characters; %(networks)s allow %(limit)s."
+                )
+                % {
+                    "used": len(alt),
+                    "networks": ", ".join(LIMITS[n].name for n in too_long),
+                    "limit": limit,
                 }
             }
         )
@@ -245,6 +284,7 @@ def post_save(
     image_alt: str = "",
     audience: str = "",
     publish_at: dt.datetime | None = None,
+    consultation: Any = None,
 ) -> Post:
     """Create or edit a post and store its guidance findings. Authors edit their own
     drafts; a reviewer may edit a post waiting for review before approving it."""
@@ -269,13 +309,18 @@ def post_save(
     chosen = [n for n in NETWORKS if n in set(networks)]
     if not chosen:
         raise ValidationError({"networks": _("Choose at least one network.")})
-    if "instagram" in chosen and not (image or (post and post.image)):
-        raise ValidationError({"image": _("Instagram posts need an image.")})
+    needs_image = [LIMITS[n].name for n in chosen if LIMITS[n].image_required]
+    if needs_image and not (image or (post and post.image)):
+        raise ValidationError(
+            {"image": _("%(networks)s posts need an image.") % {"networks": ", ".join(needs_image)}}
+        )
     if publish_at is not None and publish_at < timezone.now() - SCHEDULE_SLACK:
         raise ValidationError(
             {"publish_at": _("The publish time has passed. Choose a time in the future.")}
         )
-    _check_image(image, chosen)
+    _check_image(image, chosen, image_alt.strip())
+    if consultation is not None and consultation.organisation_id != organisation.pk:
+        raise ValidationError({"consultation": _("Choose one of your own consultations.")})
     if post is None:
         post = Post(organisation=organisation, author=actor)
     post.text = text.strip()
@@ -287,6 +332,7 @@ def post_save(
     post.image_alt = image_alt.strip()
     post.audience = audience.strip()
     post.publish_at = publish_at
+    post.consultation = consultation
     report = post_report(post, policy_for(organisation))
     post.findings = [f.__dict__ for f in report.problems()]
     post.risk = report.risk
@@ -312,6 +358,18 @@ def post_submit(*, actor_membership: Membership, post: Post) -> Post:
     if post.publish_at is not None and post.publish_at < timezone.now() - SCHEDULE_SLACK:
         raise ValidationError(
             _("The publish time has passed. Edit the post and choose a new time.")
+        )
+    too_long = [c for c in post_counts(post) if c["over"]]
+    if too_long:
+        raise ValidationError(
+            _(
+                "Too long for %(networks)s. Shorten it, or write a shorter version for that network, and submit again."
+            )
+            % {
+                "networks": ", ".join(
+                    f"{c['network']} ({c['used']} of {c['limit']} characters)" for c in too_long
+                )
+            }
         )
     report = post_report(post, policy_for(post.organisation))
     post.findings = [f.__dict__ for f in report.problems()]

@@ -17,6 +17,7 @@ from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
 from civicloop.publishing import guidance, services
 from civicloop.publishing.forms import (
+    VARIANT_NETWORKS,
     CheckPostForm,
     ElectionForm,
     GuidanceSettingsForm,
@@ -153,19 +154,26 @@ def _post(request: HttpRequest, code: str) -> Post:
 @org_view()
 def posts(request: HttpRequest) -> HttpResponse:
     organisation = request.organisation  # type: ignore[attr-defined]
-    items = Post.objects.filter(organisation=organisation).select_related("author")[:200]
-    return render(request, "publishing/posts.html", {"posts": items})
+    from civicloop.channels.models import Channel
+
+    items = (
+        Post.objects.filter(organisation=organisation)
+        .select_related("author")
+        .prefetch_related("deliveries__channel")[:200]
+    )
+    attention = Channel.objects.filter(organisation=organisation, status=Channel.Status.RECONNECT)
+    return render(request, "publishing/posts.html", {"posts": items, "attention": attention})
 
 
 def _post_initial(post: Post) -> dict[str, Any]:
     return {
         "text": post.text,
         "networks": post.networks,
-        "variant_x": post.variants.get("x", ""),
-        "variant_bluesky": post.variants.get("bluesky", ""),
+        **{f"variant_{n}": post.variants.get(n, "") for n in VARIANT_NETWORKS},
         "link": post.link,
         "image_alt": post.image_alt,
         "audience": post.audience,
+        "consultation": post.consultation.code if post.consultation else "",
         "publish_at": timezone.localtime(post.publish_at).strftime("%Y-%m-%dT%H:%M")
         if post.publish_at
         else None,
@@ -176,10 +184,22 @@ def _post_initial(post: Post) -> dict[str, Any]:
 def compose(request: HttpRequest, code: str = "") -> HttpResponse:
     membership = request.membership  # type: ignore[attr-defined]
     post = _post(request, code) if code else None
+    from civicloop.consultations.models import Consultation
+
+    consultations = Consultation.objects.filter(
+        organisation=membership.organisation,
+        status__in=[
+            Consultation.Status.DRAFT,
+            Consultation.Status.SCHEDULED,
+            Consultation.Status.OPEN,
+            Consultation.Status.PUBLISHED,
+        ],
+    ).order_by("-pk")[:100]
     form = PostForm(
         request.POST or None,
         request.FILES or None,
         initial=_post_initial(post) if post else {"networks": ["bluesky", "mastodon"]},
+        consultations=consultations,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -189,12 +209,15 @@ def compose(request: HttpRequest, code: str = "") -> HttpResponse:
                 post=post,
                 text=data["text"],
                 networks=data["networks"],
-                variants={"x": data["variant_x"], "bluesky": data["variant_bluesky"]},
+                variants={n: data[f"variant_{n}"] for n in VARIANT_NETWORKS},
                 link=data["link"],
                 image=data["image"],
                 image_alt=data["image_alt"],
                 audience=data["audience"],
                 publish_at=data["publish_at"],
+                consultation=next(
+                    (c for c in consultations if c.code == data["consultation"]), None
+                ),
             )
         except ValidationError as exc:
             add_service_errors(exc, form)
@@ -203,7 +226,44 @@ def compose(request: HttpRequest, code: str = "") -> HttpResponse:
             return redirect(
                 "publishing:post", org_slug=membership.organisation.slug, code=post.code
             )
-    return render(request, "publishing/compose.html", {"form": form, "post": post})
+    return render(
+        request,
+        "publishing/compose.html",
+        {
+            "form": form,
+            "post": post,
+            "counts": services.post_counts(post) if post else [],
+            "report": services.post_report(post, policy_for(membership.organisation))
+            if post
+            else None,
+        },
+    )
+
+
+@org_view(read=Capability.DRAFT, write=Capability.DRAFT)
+def compose_check(request: HttpRequest) -> HttpResponse:
+    """The composer's findings and character counts, refreshed by htmx as the author
+    types (the image itself is not sent; its alt text and a has-image flag are)."""
+    organisation = request.organisation  # type: ignore[attr-defined]
+    data = request.POST
+    networks = [n for n in services.NETWORKS if n in data.getlist("networks")]
+    draft = Post(
+        organisation=organisation,
+        text=data.get("text", "")[:10_000].strip(),
+        networks=networks,
+        variants={n: data.get(f"variant_{n}", "")[:1000] for n in VARIANT_NETWORKS},
+        link=data.get("link", "")[:500],
+        image_alt=data.get("image_alt", "")[:2000],
+    )
+    report = None
+    if draft.text.strip():
+        has_image = bool(data.get("has_image")) or bool(draft.image_alt.strip())
+        report = services.post_report(draft, policy_for(organisation), has_image=has_image)
+    return render(
+        request,
+        "publishing/_compose_findings.html",
+        {"report": report, "counts": services.post_counts(draft)},
+    )
 
 
 @org_view(write=Capability.DRAFT)

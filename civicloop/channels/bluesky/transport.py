@@ -7,46 +7,44 @@ post, and before any retry :meth:`find` asks the server whether the key is taken
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import requests
+from typing import Any, ClassVar
 
 from civicloop.channels.base import (
     AuthExpired,
+    Engagement,
+    Field,
+    HTTPTransport,
     Image,
     Published,
-    RateLimited,
     Rejected,
-    Temporary,
-    Unconfirmed,
 )
+from civicloop.channels.limits import NETWORKS
 
-TIMEOUT = (5, 20)  # connect, read (seconds)
 COLLECTION = "app.bsky.feed.post"
-LIMITS = {"characters": 300, "image_bytes": 1_000_000, "images": 4, "alt_characters": 2000}
+LIMITS = NETWORKS["bluesky"]
 
 
-class BlueskyTransport:
+class BlueskyTransport(HTTPTransport):
     network = "bluesky"
-
-    def __init__(self, session: requests.Session | None = None) -> None:
-        self.http = session or requests.Session()
-
-    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            return self.http.request(method, url, timeout=TIMEOUT, **kwargs)
-        except requests.ConnectTimeout as exc:
-            raise Temporary(f"Bluesky did not answer ({exc.__class__.__name__}).") from exc
-        except requests.ConnectionError as exc:
-            if "refused" in str(exc).lower():
-                raise Temporary("Bluesky refused the connection.") from exc
-            raise Unconfirmed(
-                "The connection dropped after the post was sent: it may have been published."
-            ) from exc
-        except requests.Timeout as exc:
-            raise Unconfirmed(
-                "Bluesky did not reply in time: the post may have been published."
-            ) from exc
+    label = "Bluesky"
+    reset_header = "ratelimit-reset"
+    fields: ClassVar[tuple[Field, ...]] = (
+        Field(
+            "service",
+            "Server",
+            kind="url",
+            initial="https://bsky.social",
+            help="Leave as bsky.social unless your account is on another server.",
+        ),
+        Field("identifier", "Handle", help="For example ashworth.bsky.social"),
+        Field(
+            "password",
+            "App password",
+            kind="password",
+            help="Make one in Bluesky under Settings → Privacy and security → App passwords. "
+            "Never use the account password.",
+        ),
+    )
 
     def _session(self, credentials: dict[str, Any]) -> dict[str, Any]:
         service = credentials["service"].rstrip("/")
@@ -59,33 +57,13 @@ class BlueskyTransport:
             raise AuthExpired(
                 "Bluesky no longer accepts this account's app password: reconnect it."
             )
-        self._raise_for(response)
-        body = response.json()
+        body = self._json(response)
         return {
             "service": service,
             "did": body["did"],
             "handle": body["handle"],
             "jwt": body["accessJwt"],
         }
-
-    def _raise_for(self, response: requests.Response) -> None:
-        if response.status_code < 400:
-            return
-        if response.status_code == 429:
-            reset = response.headers.get("ratelimit-reset")
-            wait = 60.0
-            if reset and reset.isdigit():
-                wait = max(1.0, int(reset) - dt.datetime.now(dt.UTC).timestamp())
-            raise RateLimited("Bluesky's rate limit was reached.", retry_after=wait)
-        if response.status_code == 401:
-            raise AuthExpired("Bluesky refused the session: reconnect the account.")
-        if response.status_code >= 500:
-            raise Temporary(f"Bluesky had an error ({response.status_code}).")
-        try:
-            message = response.json().get("message") or response.text
-        except ValueError:
-            message = response.text
-        raise Rejected(f"Bluesky refused the post: {message[:300]}")
 
     def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
         session = self._session(credentials)
@@ -94,7 +72,9 @@ class BlueskyTransport:
     def _url(self, session: dict[str, Any], key: str) -> str:
         return f"https://bsky.app/profile/{session['handle']}/post/{key}"
 
-    def find(self, credentials: dict[str, Any], *, key: str) -> Published | None:
+    def find(
+        self, credentials: dict[str, Any], *, key: str, text: str = "", since: float = 0
+    ) -> Published | None:
         session = self._session(credentials)
         response = self._call(
             "GET",
@@ -107,7 +87,7 @@ class BlueskyTransport:
         return Published(remote_id=response.json()["uri"], url=self._url(session, key))
 
     def _upload(self, session: dict[str, Any], image: Image) -> dict[str, Any]:
-        if len(image.data) > LIMITS["image_bytes"]:
+        if len(image.data) > LIMITS.image_bytes:
             raise Rejected("The image is larger than Bluesky's 1 MB limit.")
         response = self._call(
             "POST",
@@ -137,11 +117,12 @@ class BlueskyTransport:
             blob = self._upload(session, image)
             record["embed"] = {
                 "$type": "app.bsky.embed.images",
-                "images": [{"alt": image.alt[: LIMITS["alt_characters"]], "image": blob}],
+                "images": [{"alt": image.alt[: LIMITS.alt_characters], "image": blob}],
             }
         response = self._call(
             "POST",
             f"{session['service']}/xrpc/com.atproto.repo.createRecord",
+            sends=True,
             headers={"Authorization": f"Bearer {session['jwt']}"},
             json={"repo": session["did"], "collection": COLLECTION, "rkey": key, "record": record},
         )
@@ -152,3 +133,24 @@ class BlueskyTransport:
                 return found
         self._raise_for(response)
         return Published(remote_id=response.json()["uri"], url=self._url(session, key))
+
+    def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
+        """Counts come from the AppView (the PDS proxies app.bsky.* to it)."""
+        session = self._session(credentials)
+        body = self._json(
+            self._call(
+                "GET",
+                f"{session['service']}/xrpc/app.bsky.feed.getPosts",
+                params={"uris": published.remote_id},
+                headers={"Authorization": f"Bearer {session['jwt']}"},
+            )
+        )
+        posts = body.get("posts") or []
+        if not posts:
+            return None
+        post = posts[0]
+        return Engagement(
+            replies=int(post.get("replyCount", 0)),
+            likes=int(post.get("likeCount", 0)),
+            shares=int(post.get("repostCount", 0)) + int(post.get("quoteCount", 0)),
+        )
