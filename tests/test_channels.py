@@ -776,3 +776,82 @@ def test_bluesky_engagement_comes_from_the_appview(api):
     assert counts == base.Engagement(replies=4, likes=25, shares=8)
     (read,) = calls_to(api, "GET", "https://bsky.social/xrpc/app.bsky.feed.getPosts")
     assert read.request.params == {"uris": uri}
+
+
+# -- signing in with the network ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("network", "extra", "authorize"),
+    [
+        ("x", {}, "https://x.com/i/oauth2/authorize"),
+        (
+            "linkedin",
+            {"organisation_id": "2414183"},
+            "https://www.linkedin.com/oauth/v2/authorization",
+        ),
+        (
+            "mastodon",
+            {"server": "https://social.ashworth.example"},
+            "https://social.ashworth.example/oauth/authorize",
+        ),
+    ],
+)
+def test_signing_in_with_the_network_connects_the_account(
+    network, extra, authorize, alice_client, charlie_client, api, monkeypatch
+):
+    import base64
+    import hashlib
+    from urllib.parse import parse_qs, urlsplit
+
+    for name, value in SPECS[network].env.items():
+        monkeypatch.setenv(name, value)
+    api._add_from_file(CASSETTES / network / "publish.yaml")
+    if network == "mastodon":
+        api._add_from_file(CASSETTES / "mastodon" / "oauth.yaml")
+    started = alice_client.post(f"/staff/alpha/channels/oauth/{network}/", extra)
+    assert started.status_code == 302 and started["Location"].startswith(authorize + "?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(started["Location"]).query).items()}
+    verifier = alice_client.session["civicloop_oauth"]["verifier"]
+    expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    assert query["code_challenge"] == expected.decode() and query["code_challenge_method"] == "S256"
+    assert query["redirect_uri"].endswith("/channels/oauth/callback/")
+    # Someone else cannot finish this sign-in with the state they saw.
+    stolen = charlie_client.get(
+        "/channels/oauth/callback/", {"code": "c0de", "state": query["state"]}
+    )
+    assert stolen.status_code == 302 and not Channel.objects.exists()
+    back = alice_client.get("/channels/oauth/callback/", {"code": "c0de", "state": query["state"]})
+    assert back.status_code == 302 and back["Location"] == "/staff/alpha/channels/"
+    channel = Channel.objects.get()
+    assert (channel.network, channel.handle, channel.status) == (
+        network,
+        SPECS[network].handle,
+        "connected",
+    )
+    exchange = [c for c in api.calls if "code=c0de" in str(c.request.body)]
+    assert len(exchange) == 1 and f"code_verifier={verifier}" in exchange[0].request.body
+    # The same callback again is refused: the sign-in was used.
+    again = alice_client.get(
+        "/channels/oauth/callback/", {"code": "c0de", "state": query["state"]}, follow=True
+    )
+    assert "not started here" in again.content.decode()
+
+
+def test_a_cancelled_sign_in_connects_nothing(alice_client, api):
+    api._add_from_file(CASSETTES / "mastodon" / "oauth.yaml")
+    started = alice_client.post(
+        "/staff/alpha/channels/oauth/mastodon/", {"server": "https://social.ashworth.example"}
+    )
+    state = alice_client.session["civicloop_oauth"]["state"]
+    assert started.status_code == 302
+    page = alice_client.get(
+        "/channels/oauth/callback/", {"error": "access_denied", "state": state}, follow=True
+    )
+    assert "cancelled" in page.content.decode() and not Channel.objects.exists()
+    page = alice_client.post(
+        "/staff/alpha/channels/oauth/mastodon/", {"server": "social.example"}, follow=True
+    )
+    assert "starting https://" in page.content.decode()
+    page = alice_client.post("/staff/alpha/channels/oauth/x/", follow=True)
+    assert "CIVICLOOP_X_CLIENT_ID" in page.content.decode()  # not configured: paste a token

@@ -43,6 +43,7 @@ NON_STAFF_ROUTES = {
     "consultations:api_list": "API (token-scoped, tests/test_api.py)",
     "consultations:api_detail": "API (token-scoped, tests/test_api.py)",
     "channels:image": "image of an approved post (signed address, tests/test_channels.py)",
+    "channels:oauth_callback": "sign-in return: bound to the session that started it, checks the role (tests/test_channels.py)",
     "consultations:api_responses": "API (token-scoped, tests/test_api.py)",
     "analysis:api_themes": "API (token-scoped, tests/test_analysis.py)",
 }
@@ -101,6 +102,7 @@ def alpha_objects(
     post = Post.objects.create(organisation=alpha, author=bob, text="Bins", networks=["bluesky"])
     return {
         "channels:channels": dict,
+        "channels:oauth_start": lambda: {"network": "mastodon"},
         "publishing:check": dict,
         "publishing:settings": dict,
         "publishing:posts": dict,

@@ -7,5 +7,11 @@ from civicloop.channels import views
 app_name = "channels"
 urlpatterns = [
     path("staff/<slug:org_slug>/channels/", views.channels, name="channels"),
+    path(
+        "staff/<slug:org_slug>/channels/oauth/<str:network>/",
+        views.oauth_start,
+        name="oauth_start",
+    ),
+    path("channels/oauth/callback/", views.oauth_callback, name="oauth_callback"),
     path("media/posts/<str:token>/", views.image, name="image"),
 ]

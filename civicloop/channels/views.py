@@ -4,9 +4,10 @@ disconnect. Also the signed public address of a post's image (for Instagram)."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_GET
 from civicloop.accounts.access import org_view
 from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
-from civicloop.channels import services
+from civicloop.accounts.selectors import membership_get_for_user
+from civicloop.channels import base, oauth, services
 from civicloop.channels.forms import connect_form
 from civicloop.channels.limits import NETWORKS
 from civicloop.channels.models import Channel
@@ -64,8 +66,101 @@ def channels(request: HttpRequest) -> HttpResponse:
             "network_name": NETWORKS[network].name if network in NETWORKS else "",
             "networks": [(name, NETWORKS[name].name) for name in TRANSPORTS],
             "channels": Channel.objects.filter(organisation=membership.organisation),
+            "sign_in": network in SIGN_IN,
         },
     )
+
+
+SIGN_IN = ("x", "linkedin", "mastodon")
+
+
+def _callback_uri(request: HttpRequest) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("channels:oauth_callback")
+    root = getattr(settings, "CIVICLOOP_PUBLIC_URL", "")
+    return root + path if root else request.build_absolute_uri(path)
+
+
+@org_view(read=Capability.CONFIGURE, write=Capability.CONFIGURE)
+def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
+    """Send a manager to the network to sign in (POST; Mastodon needs its server first)."""
+    membership = request.membership  # type: ignore[attr-defined]
+    transport_class = TRANSPORTS.get(network)
+    back = redirect(f"{request.path.rsplit('/oauth/', 1)[0]}/?network={network}#connect")
+    if transport_class is None or network not in SIGN_IN:
+        raise Http404
+    extra = {}
+    if network == "mastodon":
+        server = request.POST.get("server", "").strip().rstrip("/")
+        if not server.startswith("https://"):
+            messages.error(request, _("Enter your Mastodon server's address, starting https://"))
+            return back
+        extra["server"] = server
+    if network == "linkedin":
+        organisation_id = request.POST.get("organisation_id", "").strip()
+        if not organisation_id.isdigit():
+            messages.error(request, _("Enter your LinkedIn page's organisation ID (a number)."))
+            return back
+        extra["organisation_id"] = organisation_id
+    redirect_uri = _callback_uri(request)
+    try:
+        app = oauth.app_for(network, transport_class(), extra, redirect_uri)
+    except base.DeliveryError as exc:
+        messages.error(request, str(exc))
+        return back
+    verifier, challenge = oauth.pkce()
+    state = oauth.secrets.token_urlsafe(24)
+    request.session[oauth.SESSION_KEY] = {
+        "state": state,
+        "verifier": verifier,
+        "network": network,
+        "org": membership.organisation.slug,
+        "extra": extra,
+        "app": app.__dict__,
+    }
+    return HttpResponseRedirect(
+        oauth.authorize_url(app, state=state, challenge=challenge, redirect_uri=redirect_uri)
+    )
+
+
+@login_required
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """The network sends the person back here with a code; only the session that
+    started the sign-in can finish it, and only while its role may connect channels."""
+    pending = request.session.pop(oauth.SESSION_KEY, None)
+    if not pending or request.GET.get("state", "") != pending.get("state"):
+        messages.error(request, _("That sign-in was not started here, or has expired. Try again."))
+        return redirect("accounts:home")
+    membership = membership_get_for_user(user=request.user, org_slug=pending["org"])  # type: ignore[arg-type]
+    if not membership.can(Capability.CONFIGURE):
+        raise Http404
+    network = pending["network"]
+    page = redirect("channels:channels", org_slug=pending["org"])
+    if request.GET.get("error") or not request.GET.get("code"):
+        messages.error(request, _("Sign-in was cancelled; nothing was connected."))
+        return page
+    transport = TRANSPORTS[network]()
+    app = oauth.App(**pending["app"])
+    try:
+        tokens = oauth.exchange(
+            transport,
+            app,
+            code=request.GET["code"],
+            verifier=pending["verifier"],
+            redirect_uri=_callback_uri(request),
+        )
+        credentials = {**pending["extra"], **tokens}
+        services.channel_connect(
+            actor_membership=membership, network=network, credentials=credentials
+        )
+    except (base.DeliveryError, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return page
+    messages.success(request, _("%(network)s account connected.") % {"network": transport.label})
+    return page
 
 
 @require_GET

@@ -102,9 +102,10 @@ class LinkedInTransport(HTTPTransport):
             "organisation_id": str(credentials["organisation_id"]).strip(),
             "access_token": credentials["access_token"],
             "refresh_token": credentials.get("refresh_token", ""),
-            "expires_at": None,
+            "expires_at": credentials.get("expires_at"),
         }
-        stored = self.refresh(stored) or stored
+        if not stored["expires_at"]:
+            stored = self.refresh(stored) or stored
         page = self._json(
             self._call(
                 "GET",

@@ -72,10 +72,11 @@ class XTransport(HTTPTransport):
         stored = {
             "access_token": credentials["access_token"],
             "refresh_token": credentials.get("refresh_token", ""),
-            "expires_at": None,
+            "expires_at": credentials.get("expires_at"),
         }
         # A pasted token's age is unknown: renew it now so its expiry is.
-        stored = self.refresh(stored) or stored
+        if not stored["expires_at"]:
+            stored = self.refresh(stored) or stored
         me = self._json(self._call("GET", f"{API}/users/me", headers=self._headers(stored)))
         return {**stored, "user_id": me["data"]["id"], "handle": f"@{me['data']['username']}"}
 
