@@ -327,6 +327,15 @@ def test_composing_and_reviewing_posts_pass_axe_without_javascript(
     for path in ("/", "/new/", "/review/", f"/{post.code}/"):
         reviewer.goto(base + path)
         assert axe_violations(reviewer) == [], path
+    # With JavaScript the composer counts each network's characters as you type.
+    reviewer.goto(base + "/new/")
+    reviewer.fill("#id_text", "Bins " * 70)
+    reviewer.locator("#id_text").press("End")
+    reviewer.wait_for_selector("#findings .govuk-tag--red", timeout=10_000)
+    counts = reviewer.locator("#findings").inner_text()
+    assert "Bluesky: 349 of 300 characters" in counts and "Mastodon: 349 of 500" in counts
+    assert axe_violations(reviewer) == []
+    reviewer.goto(base + f"/{post.code}/")
     reviewer.check("input[name=decision][value=approved]")
     reviewer.click("button:has-text('Record decision')")
     assert reviewer.locator(".govuk-notification-banner--success").is_visible()
