@@ -66,6 +66,7 @@ bench: setup ## Benchmarks (page serving, public submission load test); figures 
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/submit_load.py
 	$(PY) benchmarks/engine_speed.py
+	$(PY) benchmarks/delivery_load.py
 
 EVAL_VENV := .venv-eval
 $(EVAL_VENV)/.installed: requirements/eval.txt requirements/eval-nodeps.txt

@@ -550,6 +550,8 @@ def test_tokens_are_renewed_before_they_lapse(network, api, officer, monkeypatch
         json={"access_token": "renewed", "refresh_token": "rotated", "expires_in": 7200},
     )
     assert services.channels_refresh_due() == 0  # not due yet
+    channel.refresh_from_db()
+    assert channel.problem == ""  # renewable: no warning
     Channel.objects.filter(pk=channel.pk).update(
         expires_at=timezone.now() + dt.timedelta(minutes=10)
     )

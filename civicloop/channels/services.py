@@ -193,7 +193,7 @@ def channels_refresh_due() -> int:
             renewed += 1
         elif expiry is not None and expiry <= now:
             _needs_reconnecting(channel, _("The token has lapsed: reconnect the account."))
-        elif expiry is not None and not channel.problem:
+        elif expiry is not None and not credentials.get("refresh_token") and not channel.problem:
             Channel.objects.filter(pk=channel.pk).update(
                 problem=_(
                     "The token lapses on %(date)s and cannot be renewed: reconnect before then."
