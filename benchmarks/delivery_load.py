@@ -29,6 +29,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import drop, env_for, postgres_database
@@ -61,9 +62,11 @@ class Mastodon(BaseHTTPRequestHandler):
         if self.path.startswith("/api/v1/accounts/verify_credentials"):
             self._send({"id": "1", "acct": "bench", "url": "http://127.0.0.1/@bench"})
         elif self.path.startswith("/api/v1/accounts/1/statuses"):
+            query = parse_qs(urlsplit(self.path).query)
+            before = int(query.get("max_id", ["0"])[0]) or None
             with self.lock:
-                recent = list(reversed(self.statuses[-40:]))
-            self._send(recent)
+                older = [x for x in self.statuses if before is None or int(x["id"]) < before]
+            self._send(list(reversed(older[-40:])))  # newest first, 40 a page
         else:
             self._send({"error": "not found"}, 404)
 

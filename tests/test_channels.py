@@ -857,3 +857,40 @@ def test_a_cancelled_sign_in_connects_nothing(alice_client, api):
     assert "starting https://" in page.content.decode()
     page = alice_client.post("/staff/alpha/channels/oauth/x/", follow=True)
     assert "CIVICLOOP_X_CLIENT_ID" in page.content.decode()  # not configured: paste a token
+
+
+def test_lookups_page_back_until_the_first_attempt(api):
+    from civicloop.channels.mastodon.transport import MastodonTransport
+    from civicloop.channels.x.transport import XTransport
+
+    url = "https://social.ashworth.example/api/v1/accounts/7/statuses"
+    now = _now_iso()
+    others = [
+        {"id": str(900 - n), "created_at": now, "url": f"u{n}", "content": f"<p>Other {n}</p>"}
+        for n in range(40)
+    ]
+    ours = {"id": "42", "created_at": now, "url": "https://ours", "content": f"<p>{TEXT}</p>"}
+    api.add(responses.GET, url, json=others)
+    api.add(responses.GET, url, json=[ours])
+    credentials = {
+        "server": "https://social.ashworth.example",
+        "access_token": "t",
+        "account_id": "7",
+    }
+    found = MastodonTransport().find(credentials, key="k", text=TEXT, since=time.time() - 5)
+    assert found == base.Published(remote_id="42", url="https://ours")
+    assert [c.request.params.get("max_id") for c in api.calls] == [None, "861"]
+    # Statuses older than the first attempt end the search: not found, no third page.
+    api.add(responses.GET, url, json=[{**others[0], "created_at": "2020-01-01T00:00:00.000Z"}])
+    assert MastodonTransport().find(credentials, key="k", text=TEXT, since=time.time()) is None
+    assert len(api.calls) == 3
+    tweets = "https://api.x.com/2/users/9/tweets"
+    api.add(
+        responses.GET,
+        tweets,
+        json={"data": [{"id": "1", "text": "Other"}], "meta": {"next_token": "p2"}},
+    )
+    api.add(responses.GET, tweets, json={"data": [{"id": "2", "text": TEXT}], "meta": {}})
+    x = {"access_token": "t", "user_id": "9", "handle": "@Ashworth"}
+    assert XTransport().find(x, key="k", text=TEXT, since=time.time()).remote_id == "2"
+    assert api.calls[-1].request.params["pagination_token"] == "p2"

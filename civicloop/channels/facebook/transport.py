@@ -133,17 +133,24 @@ class FacebookTransport(GraphTransport):
     def find(
         self, credentials: dict[str, Any], *, key: str, text: str, since: float
     ) -> Published | None:
+        """The Page's posts since the first attempt (the Graph API filters by time),
+        following the paging links for at most ten pages."""
         body = self._get(
             credentials,
             f"{credentials['page_id']}/posts",
             fields="id,message,created_time,permalink_url",
             since=int(since - 60),
-            limit=25,
+            limit=100,
         )
-        for post in body.get("data") or []:
-            if same_text(post.get("message", ""), text):
-                url = post.get("permalink_url") or f"https://www.facebook.com/{post['id']}"
-                return Published(remote_id=str(post["id"]), url=url)
+        for _page in range(10):
+            for post in body.get("data") or []:
+                if same_text(post.get("message", ""), text):
+                    url = post.get("permalink_url") or f"https://www.facebook.com/{post['id']}"
+                    return Published(remote_id=str(post["id"]), url=url)
+            following = (body.get("paging") or {}).get("next")
+            if not following:
+                return None
+            body = self._json(self._call("GET", following, headers=self._headers(credentials)))
         return None
 
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:

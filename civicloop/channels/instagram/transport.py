@@ -86,18 +86,28 @@ class InstagramTransport(GraphTransport):
     def find(
         self, credentials: dict[str, Any], *, key: str, text: str, since: float
     ) -> Published | None:
+        """Recent media, newest first, until older than the first attempt (ten pages)."""
         body = self._get(
             credentials,
             f"{credentials['ig_user_id']}/media",
             fields="id,caption,timestamp,permalink",
-            limit=25,
+            limit=50,
         )
-        for media in body.get("data") or []:
-            recent = (
-                self._since(media["timestamp"]) >= since - 60 if media.get("timestamp") else True
-            )
-            if recent and same_text(media.get("caption", ""), text):
-                return Published(remote_id=str(media["id"]), url=media.get("permalink", ""))
+        for _page in range(10):
+            media_list = body.get("data") or []
+            for media in media_list:
+                recent = (
+                    self._since(media["timestamp"]) >= since - 60
+                    if media.get("timestamp")
+                    else True
+                )
+                if recent and same_text(media.get("caption", ""), text):
+                    return Published(remote_id=str(media["id"]), url=media.get("permalink", ""))
+            following = (body.get("paging") or {}).get("next")
+            oldest = media_list[-1].get("timestamp") if media_list else None
+            if not following or (oldest and self._since(oldest) < since - 60):
+                return None
+            body = self._json(self._call("GET", following, headers=self._headers(credentials)))
         return None
 
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:

@@ -164,24 +164,33 @@ class LinkedInTransport(HTTPTransport):
     def find(
         self, credentials: dict[str, Any], *, key: str, text: str, since: float
     ) -> Published | None:
-        body = self._json(
-            self._call(
-                "GET",
-                f"{API}/posts",
-                headers=self._headers(credentials),
-                params={
-                    "author": self._author(credentials),
-                    "q": "author",
-                    "count": 20,
-                    "sortBy": "CREATED",
-                },
+        """The organisation's posts, newest first, until older than the first attempt
+        (fifty a page, ten pages)."""
+        for page in range(10):
+            body = self._json(
+                self._call(
+                    "GET",
+                    f"{API}/posts",
+                    headers=self._headers(credentials),
+                    params={
+                        "author": self._author(credentials),
+                        "q": "author",
+                        "count": 50,
+                        "start": page * 50,
+                        "sortBy": "CREATED",
+                    },
+                )
             )
-        )
-        for post in body.get("elements") or []:
-            recent = int(post.get("createdAt", 0)) / 1000 >= since - 60
-            if recent and same_text(plain_text(post.get("commentary", "")), text):
-                urn = str(post["id"])
-                return Published(remote_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/")
+            elements = body.get("elements") or []
+            for post in elements:
+                recent = int(post.get("createdAt", 0)) / 1000 >= since - 60
+                if recent and same_text(plain_text(post.get("commentary", "")), text):
+                    urn = str(post["id"])
+                    return Published(
+                        remote_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/"
+                    )
+            if len(elements) < 50 or int(elements[-1].get("createdAt", 0)) / 1000 < since - 60:
+                return None
         return None
 
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:

@@ -20,6 +20,8 @@ from civicloop.channels.base import (
     same_text,
 )
 
+PAGES = 10  # how far back a lookup reads: 400 statuses
+
 
 class MastodonTransport(HTTPTransport):
     network = "mastodon"
@@ -104,18 +106,29 @@ class MastodonTransport(HTTPTransport):
     def find(
         self, credentials: dict[str, Any], *, key: str, text: str, since: float
     ) -> Published | None:
-        statuses = self._json(
-            self._call(
-                "GET",
-                f"{self._base(credentials)}/api/v1/accounts/{credentials['account_id']}/statuses",
-                headers=self._headers(credentials),
-                params={"limit": 40, "exclude_replies": "true", "exclude_reblogs": "true"},
+        """Page back through the account's statuses until they are older than the first
+        attempt (at most PAGES pages)."""
+        params: dict[str, Any] = {"limit": 40, "exclude_replies": "true", "exclude_reblogs": "true"}
+        for _page in range(PAGES):
+            statuses = self._json(
+                self._call(
+                    "GET",
+                    f"{self._base(credentials)}/api/v1/accounts/{credentials['account_id']}/statuses",
+                    headers=self._headers(credentials),
+                    params=params,
+                )
             )
-        )
-        for status in statuses:
-            created = dt.datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
-            if created.timestamp() >= since - 60 and same_text(status.get("content", ""), text):
-                return Published(remote_id=str(status["id"]), url=str(status["url"]))
+            for status in statuses:
+                created = dt.datetime.fromisoformat(status["created_at"].replace("Z", "+00:00"))
+                if created.timestamp() >= since - 60 and same_text(status.get("content", ""), text):
+                    return Published(remote_id=str(status["id"]), url=str(status["url"]))
+            oldest = statuses[-1]["created_at"] if statuses else ""
+            if (
+                not oldest
+                or dt.datetime.fromisoformat(oldest.replace("Z", "+00:00")).timestamp() < since - 60
+            ):
+                return None
+            params["max_id"] = statuses[-1]["id"]
         return None
 
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:

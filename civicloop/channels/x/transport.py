@@ -124,18 +124,31 @@ class XTransport(HTTPTransport):
     def find(
         self, credentials: dict[str, Any], *, key: str, text: str, since: float
     ) -> Published | None:
+        """The account's posts since the first attempt, a hundred a page, ten pages."""
         start = dt.datetime.fromtimestamp(since - 60, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        body = self._json(
-            self._call(
-                "GET",
-                f"{API}/users/{credentials['user_id']}/tweets",
-                headers=self._headers(credentials),
-                params={"max_results": 20, "start_time": start, "exclude": "replies,retweets"},
+        params: dict[str, Any] = {
+            "max_results": 100,
+            "start_time": start,
+            "exclude": "replies,retweets",
+        }
+        for _page in range(10):
+            body = self._json(
+                self._call(
+                    "GET",
+                    f"{API}/users/{credentials['user_id']}/tweets",
+                    headers=self._headers(credentials),
+                    params=params,
+                )
             )
-        )
-        for post in body.get("data") or []:
-            if same_text(post.get("text", ""), text):
-                return Published(remote_id=str(post["id"]), url=self._url(credentials, post["id"]))
+            for post in body.get("data") or []:
+                if same_text(post.get("text", ""), text):
+                    return Published(
+                        remote_id=str(post["id"]), url=self._url(credentials, post["id"])
+                    )
+            token = (body.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+            params["pagination_token"] = token
         return None
 
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
