@@ -92,6 +92,12 @@ class Post(models.Model):
     def __str__(self) -> str:
         return f"Post {self.code}"
 
+    @property
+    def network_names(self) -> str:
+        from civicloop.channels.limits import NETWORKS
+
+        return ", ".join(NETWORKS[n].name if n in NETWORKS else n for n in self.networks)
+
     def text_for(self, network: str) -> str:
         body = self.variants.get(network) or self.text
         return f"{body} {self.link}".strip() if self.link and self.link not in body else body

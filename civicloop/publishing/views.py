@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from civicloop.accounts.access import org_view
 from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
+from civicloop.channels.limits import NETWORKS as LIMITS
 from civicloop.publishing import guidance, services
 from civicloop.publishing.forms import (
     VARIANT_NETWORKS,
@@ -308,7 +309,7 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
         {
             "post": post,
             "report": report,
-            "texts": [(n, post.text_for(n)) for n in post.networks],
+            "texts": [(LIMITS[n].name, post.text_for(n)) for n in post.networks if n in LIMITS],
             "reviews": post.reviews.select_related("reviewer"),
             "deliveries": post.deliveries.select_related("channel"),
             "review_form": review_form,
