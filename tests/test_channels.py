@@ -894,3 +894,37 @@ def test_lookups_page_back_until_the_first_attempt(api):
     x = {"access_token": "t", "user_id": "9", "handle": "@Ashworth"}
     assert XTransport().find(x, key="k", text=TEXT, since=time.time()).remote_id == "2"
     assert api.calls[-1].request.params["pagination_token"] == "p2"
+
+
+@pytest.mark.parametrize(
+    ("network", "choice", "offered"),
+    [("facebook", "104512345678901", 2), ("instagram", "104512345678901", 1)],
+)
+def test_facebook_login_lists_the_pages_to_choose_from(
+    network, choice, offered, alice_client, api, monkeypatch
+):
+    from urllib.parse import parse_qs, urlsplit
+
+    monkeypatch.setenv("CIVICLOOP_META_APP_ID", "1234567890")
+    monkeypatch.setenv("CIVICLOOP_META_APP_SECRET", "meta-secret")
+    api._add_from_file(CASSETTES / "facebook" / "login.yaml")
+    api._add_from_file(CASSETTES / network / "publish.yaml")
+    started = alice_client.post(f"/staff/alpha/channels/oauth/{network}/")
+    assert started["Location"].startswith("https://www.facebook.com/v24.0/dialog/oauth?")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(started["Location"]).query).items()}
+    assert "pages_manage_posts" in query["scope"] and query["client_id"] == "1234567890"
+    back = alice_client.get(
+        "/channels/oauth/callback/", {"code": "fbc0de", "state": query["state"]}
+    )
+    assert back["Location"] == "/staff/alpha/channels/pages/"
+    assert "EAApage1" not in str(alice_client.session.items())  # tokens sealed in the session
+    page = alice_client.get("/staff/alpha/channels/pages/").content.decode()
+    assert page.count('name="page"') == offered and "Ashworth Council" in page
+    assert alice_client.post("/staff/alpha/channels/pages/", {}).status_code == 200  # no choice
+    done = alice_client.post("/staff/alpha/channels/pages/", {"page": choice})
+    assert done.status_code == 302
+    channel = Channel.objects.get()
+    assert (channel.network, channel.handle) == (network, SPECS[network].handle)
+    assert services.secrets.unseal(channel.credentials)["access_token"] == "EAApage1"
+    (pages_call,) = calls_to(api, "GET", "https://graph.facebook.com/v24.0/me/accounts")
+    assert pages_call.request.headers["Authorization"] == "Bearer EAAlonglived"

@@ -103,6 +103,7 @@ def alpha_objects(
     return {
         "channels:channels": dict,
         "channels:oauth_start": lambda: {"network": "mastodon"},
+        "channels:oauth_pages": dict,
         "publishing:check": dict,
         "publishing:settings": dict,
         "publishing:posts": dict,

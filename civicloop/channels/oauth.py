@@ -126,3 +126,90 @@ def exchange(
         "refresh_token": token.get("refresh_token", ""),
         "expires_at": expires_at(token.get("expires_in")),
     }
+
+
+# Facebook Login, for Facebook Pages and the Instagram accounts linked to them ------------
+
+META_DIALOG = "https://www.facebook.com/v24.0/dialog/oauth"
+META_SCOPES = (
+    "pages_show_list,pages_manage_posts,pages_read_engagement,"
+    "instagram_basic,instagram_content_publish,business_management"
+)
+PAGES_KEY = "civicloop_meta_pages"
+
+
+def meta_app() -> tuple[str, str]:
+    app_id = os.environ.get("CIVICLOOP_META_APP_ID", "")
+    secret = os.environ.get("CIVICLOOP_META_APP_SECRET", "")
+    if not (app_id and secret):
+        raise Rejected(
+            "Set CIVICLOOP_META_APP_ID and CIVICLOOP_META_APP_SECRET to sign in with Facebook, "
+            "or paste a Page token."
+        )
+    return app_id, secret
+
+
+def meta_authorize_url(*, state: str, redirect_uri: str) -> str:
+    app_id, _secret = meta_app()
+    query = {
+        "client_id": app_id,
+        "redirect_uri": redirect_uri,
+        "state": state,
+        "scope": META_SCOPES,
+        "response_type": "code",
+    }
+    return f"{META_DIALOG}?{urlencode(query)}"
+
+
+def meta_pages(http: HTTPTransport, *, code: str, redirect_uri: str) -> list[dict[str, str]]:
+    """The code for a user token, that for a long-lived one (60 days), and the Pages the
+    person manages with their Page tokens (which, made this way, do not expire) and any
+    linked Instagram professional account."""
+    from civicloop.channels.facebook.transport import GRAPH
+
+    app_id, secret = meta_app()
+    short = http._json(
+        http._call(
+            "GET",
+            f"{GRAPH}/oauth/access_token",
+            params={
+                "client_id": app_id,
+                "client_secret": secret,
+                "redirect_uri": redirect_uri,
+                "code": code,
+            },
+        )
+    )
+    long_lived = http._json(
+        http._call(
+            "GET",
+            f"{GRAPH}/oauth/access_token",
+            params={
+                "grant_type": "fb_exchange_token",
+                "client_id": app_id,
+                "client_secret": secret,
+                "fb_exchange_token": short["access_token"],
+            },
+        )
+    )
+    accounts = http._json(
+        http._call(
+            "GET",
+            f"{GRAPH}/me/accounts",
+            headers={"Authorization": f"Bearer {long_lived['access_token']}"},
+            params={"fields": "id,name,access_token,instagram_business_account{id,username}"},
+        )
+    )
+    pages = []
+    for page in accounts.get("data") or []:
+        instagram = page.get("instagram_business_account") or {}
+        pages.append(
+            {
+                "page_id": str(page["id"]),
+                "name": str(page.get("name", page["id"])),
+                "access_token": str(page["access_token"]),
+                "ig_user_id": str(instagram.get("id", "")),
+                "ig_username": str(instagram.get("username", "")),
+            }
+        )
+    return pages

@@ -7,6 +7,7 @@ from civicloop.channels import views
 app_name = "channels"
 urlpatterns = [
     path("staff/<slug:org_slug>/channels/", views.channels, name="channels"),
+    path("staff/<slug:org_slug>/channels/pages/", views.oauth_pages, name="oauth_pages"),
     path(
         "staff/<slug:org_slug>/channels/oauth/<str:network>/",
         views.oauth_start,

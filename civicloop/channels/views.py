@@ -16,7 +16,7 @@ from civicloop.accounts.access import org_view
 from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
 from civicloop.accounts.selectors import membership_get_for_user
-from civicloop.channels import base, oauth, services
+from civicloop.channels import base, oauth, secrets, services
 from civicloop.channels.forms import connect_form
 from civicloop.channels.limits import NETWORKS
 from civicloop.channels.models import Channel
@@ -71,7 +71,8 @@ def channels(request: HttpRequest) -> HttpResponse:
     )
 
 
-SIGN_IN = ("x", "linkedin", "mastodon")
+SIGN_IN = ("x", "linkedin", "mastodon", "facebook", "instagram")
+META = ("facebook", "instagram")
 
 
 def _callback_uri(request: HttpRequest) -> str:
@@ -105,13 +106,25 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
             return back
         extra["organisation_id"] = organisation_id
     redirect_uri = _callback_uri(request)
+    state = oauth.secrets.token_urlsafe(24)
+    if network in META:
+        try:
+            url = oauth.meta_authorize_url(state=state, redirect_uri=redirect_uri)
+        except base.DeliveryError as exc:
+            messages.error(request, str(exc))
+            return back
+        request.session[oauth.SESSION_KEY] = {
+            "state": state,
+            "network": network,
+            "org": membership.organisation.slug,
+        }
+        return HttpResponseRedirect(url)
     try:
         app = oauth.app_for(network, transport_class(), extra, redirect_uri)
     except base.DeliveryError as exc:
         messages.error(request, str(exc))
         return back
     verifier, challenge = oauth.pkce()
-    state = oauth.secrets.token_urlsafe(24)
     request.session[oauth.SESSION_KEY] = {
         "state": state,
         "verifier": verifier,
@@ -122,6 +135,57 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
     }
     return HttpResponseRedirect(
         oauth.authorize_url(app, state=state, challenge=challenge, redirect_uri=redirect_uri)
+    )
+
+
+@org_view(read=Capability.CONFIGURE, write=Capability.CONFIGURE)
+def oauth_pages(request: HttpRequest) -> HttpResponse:
+    """After Facebook Login: choose which Page (or its Instagram account) to connect."""
+    membership = request.membership  # type: ignore[attr-defined]
+    pending = request.session.get(oauth.PAGES_KEY)
+    if not pending or pending["org"] != membership.organisation.slug:
+        messages.error(request, _("That sign-in has expired. Sign in with Facebook again."))
+        return redirect("channels:channels", org_slug=membership.organisation.slug)
+    network = pending["network"]
+    pages = secrets.unseal(pending["pages"])["pages"]
+    error = ""
+    if request.method == "POST":
+        chosen = next((p for p in pages if p["page_id"] == request.POST.get("page")), None)
+        if chosen is None:
+            error = _("Choose an account.")
+        else:
+            credentials = (
+                {"page_id": chosen["page_id"], "access_token": chosen["access_token"]}
+                if network == "facebook"
+                else {"ig_user_id": chosen["ig_user_id"], "access_token": chosen["access_token"]}
+            )
+            try:
+                services.channel_connect(
+                    actor_membership=membership, network=network, credentials=credentials
+                )
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                request.session.pop(oauth.PAGES_KEY, None)
+                messages.success(
+                    request,
+                    _("%(network)s account connected.") % {"network": NETWORKS[network].name},
+                )
+                return redirect("channels:channels", org_slug=membership.organisation.slug)
+    return render(
+        request,
+        "channels/pages.html",
+        {
+            "network_name": NETWORKS[network].name,
+            "choices": [
+                (
+                    p["page_id"],
+                    p["name"] if network == "facebook" else f"@{p['ig_username']} ({p['name']})",
+                )
+                for p in pages
+            ],
+            "error": error,
+        },
     )
 
 
@@ -143,6 +207,30 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Sign-in was cancelled; nothing was connected."))
         return page
     transport = TRANSPORTS[network]()
+    if network in META:
+        try:
+            pages = oauth.meta_pages(
+                transport, code=request.GET["code"], redirect_uri=_callback_uri(request)
+            )
+        except base.DeliveryError as exc:
+            messages.error(request, str(exc))
+            return page
+        if network == "instagram":
+            pages = [p for p in pages if p["ig_user_id"]]
+        if not pages:
+            messages.error(
+                request,
+                _("That sign-in manages no Facebook Page")
+                if network == "facebook"
+                else _("None of that sign-in's Pages has an Instagram professional account linked"),
+            )
+            return page
+        request.session[oauth.PAGES_KEY] = {
+            "org": pending["org"],
+            "network": network,
+            "pages": secrets.seal({"pages": pages}),
+        }
+        return redirect("channels:oauth_pages", org_slug=pending["org"])
     app = oauth.App(**pending["app"])
     try:
         tokens = oauth.exchange(
