@@ -53,7 +53,7 @@ class Spec:
     engagement: tuple[int, int, int]  # replies, likes, shares in the cassette
     find: str  # the URL a retry reads first (GET)
     found: Callable[[str], Any]  # the find answer once the post exists
-    rate_limited: tuple[int, dict[str, str], dict[str, Any]]
+    rate_limited: Callable[[], tuple[int, dict[str, str], dict[str, Any]]]  # made when used
     wait: float  # seconds the rate limit asks for
     expired: tuple[int, dict[str, Any]]
     refused: tuple[int, dict[str, Any], str]
@@ -76,7 +76,7 @@ SPECS: dict[str, Spec] = {
                 "content": f"<p>{html.escape(text)}</p>",
             }
         ],
-        rate_limited=(
+        rate_limited=lambda: (
             429,
             {
                 "X-RateLimit-Reset": (
@@ -109,7 +109,7 @@ SPECS: dict[str, Spec] = {
             ],
             "meta": {"result_count": 1},
         },
-        rate_limited=(
+        rate_limited=lambda: (
             429,
             {"x-rate-limit-reset": str(int(time.time()) + 600)},
             {"title": "Too Many Requests"},
@@ -140,7 +140,7 @@ SPECS: dict[str, Spec] = {
                 }
             ]
         },
-        rate_limited=(
+        rate_limited=lambda: (
             400,
             {
                 "x-business-use-case-usage": json.dumps(
@@ -204,7 +204,7 @@ SPECS: dict[str, Spec] = {
                 }
             ]
         },
-        rate_limited=(
+        rate_limited=lambda: (
             400,
             {},
             {
@@ -258,7 +258,11 @@ SPECS: dict[str, Spec] = {
                 }
             ]
         },
-        rate_limited=(429, {"Retry-After": "120"}, {"message": "Too many requests", "status": 429}),
+        rate_limited=lambda: (
+            429,
+            {"Retry-After": "120"},
+            {"message": "Too many requests", "status": 429},
+        ),
         wait=120,
         expired=(
             401,
@@ -475,7 +479,7 @@ def test_a_rate_limit_waits_until_the_network_says(
 ):
     spec = SPECS[network]
     connect(network, api, officer, monkeypatch)
-    fault(api, spec.publish, spec.rate_limited)
+    fault(api, spec.publish, spec.rate_limited())
     with django_capture_on_commit_callbacks(execute=False):  # the re-queued task waits
         _post, delivery = submit(officer, network, django_capture_on_commit_callbacks)
     delivery.refresh_from_db()
