@@ -60,13 +60,14 @@ format: setup ## Apply ruff's fixes and formatting.
 messages: setup ## Compile the translation catalogues (Welsh).
 	cd civicloop && ../$(VENV)/bin/django-admin compilemessages --ignore=.venv
 
-bench: setup ## Benchmarks (page serving, public submission load test); figures go into docs/benchmarks.md.
+bench: setup ## Benchmarks (serving, submission load, engine speed, delivery, analysis pages); figures go into docs/benchmarks.md.
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
 	  { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/submit_load.py
 	$(PY) benchmarks/engine_speed.py
 	$(PY) benchmarks/delivery_load.py
+	$(PY) benchmarks/analysis_page.py
 
 EVAL_VENV := .venv-eval
 $(EVAL_VENV)/.installed: requirements/eval.txt requirements/eval-nodeps.txt

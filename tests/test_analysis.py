@@ -352,3 +352,37 @@ def test_a_question_nobody_answered_analyses_to_no_themes(
         f"/staff/alpha/consultations/{consultation.code}/analysis/why/"
     )
     assert page.status_code == 200 and "No answer to this question" in page.content.decode()
+
+
+def test_a_built_view_is_kept_until_a_decision_changes_it(
+    answered,
+    analyst,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+    monkeypatch,
+):
+    client = client_for(analyst.user)
+    analyse(client, answered, django_capture_on_commit_callbacks)
+    first = selectors.analysis_view(answered, "why")
+    with django_assert_max_num_queries(5):  # no reading every result again
+        again = selectors.analysis_view(answered, "why")
+    assert [(t.code, t.count) for t in again.themes] == [(t.code, t.count) for t in first.themes]
+    assert again.responses is first.responses
+    # Words are made per request (they follow the language), never kept with the view.
+    words = {"support": "Cytuno", "oppose": "Anghytuno", "neutral": "Dim ateb"}
+    monkeypatch.setattr(selectors, "position_labels", lambda *args: words)
+    welsh = selectors.analysis_view(answered, "why")
+    assert welsh.position_labels == words and welsh.themes[0].leading in words.values()
+    monkeypatch.undo()
+    assert selectors.analysis_view(answered, "why").position_labels["support"] == "Agree"
+    # A decision changes the view at once.
+    theme = first.themes[0]
+    services.theme_rename(
+        actor=analyst.user,
+        consultation=answered,
+        question_key="why",
+        code=theme.code,
+        label="Renamed now",
+        description="",
+    )
+    assert selectors.analysis_view(answered, "why").by_code[theme.code].label == "Renamed now"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+import threading
+from collections import Counter, OrderedDict, defaultdict
+from dataclasses import dataclass, field, replace
 
+from django.db.models import Count, Max
 from django.http import Http404
 
 from civicloop.analysis.models import (
@@ -21,7 +23,7 @@ from civicloop.consultations.models import Consultation
 POSITIONS = ("support", "oppose", "neutral")
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponseView:
     response_id: int
     themes: list[int]  # Theme pks, primary first
@@ -124,10 +126,43 @@ def merged_into(consultation: Consultation, question_key: str) -> dict[int, int]
     return {pk: root(pk) for pk in parent}
 
 
+# Built views, newest last, shared by the threads of one process. A view is rebuilt when
+# the current run, its results or the decisions change (the key says which); language-
+# dependent words are added per request, never stored.
+_VIEWS: OrderedDict[tuple[str, int | None, int, int], AnalysisView] = OrderedDict()
+_VIEWS_LOCK = threading.Lock()
+VIEWS_KEPT = 4
+
+
 def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView | None:
+    """The current run with every decision applied. Building it reads every result of
+    the run (seconds at 100,000 responses), so a built view is kept per process until
+    a decision or a new run changes it."""
     run = current_run(consultation, question_key)
     if run is None:
         return None
+    stamp = Decision.objects.filter(consultation=consultation, question_key=question_key).aggregate(
+        last=Max("pk"), count=Count("pk")
+    )
+    key = (run.code, stamp["last"], stamp["count"], MachineResult.objects.filter(run=run).count())
+    with _VIEWS_LOCK:
+        built = _VIEWS.get(key)
+        if built is not None:
+            _VIEWS.move_to_end(key)
+    if built is None:
+        built = _build_view(consultation, question_key, run)
+        with _VIEWS_LOCK:
+            _VIEWS[key] = built
+            while len(_VIEWS) > VIEWS_KEPT:
+                _VIEWS.popitem(last=False)
+    labels = position_labels(consultation, run.stance_key)
+    themes = [replace(t, leading=labels[t.leading_position]) for t in built.themes]
+    return replace(
+        built, themes=themes, by_code={t.code: t for t in themes}, position_labels=labels
+    )
+
+
+def _build_view(consultation: Consultation, question_key: str, run: AnalysisRun) -> AnalysisView:
     history = decisions(consultation, question_key)
     machine = {m.theme_id: m for m in MachineTheme.objects.filter(run=run)}
     theme_objects = {
@@ -158,7 +193,8 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
 
     responses: dict[int, ResponseView] = {}
     machine_campaign: dict[int, int] = {}  # response pk -> MachineCampaign pk, as the run found
-    for result in MachineResult.objects.filter(run=run).only(
+    # Tuples, not model instances: at 100,000 results this is most of the page's time.
+    rows = MachineResult.objects.filter(run=run).values_list(
         "response_id",
         "themes",
         "position",
@@ -167,28 +203,29 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
         "evidence_rich",
         "language",
         "answered",
-    ):
-        themes = [counted(t) for t in result.themes]
-        moved = result.response_id in moves
+    )
+    for response_id, found, position, sentiment, campaign_id, rich, language, answered in rows:
+        themes = [counted(t) for t in found]
+        moved = response_id in moves
         if moved:
-            target = counted(moves[result.response_id])
+            target = counted(moves[response_id])
             themes = [target, *(t for t in themes if t != target)]
         themes = list(dict.fromkeys(themes))  # merges can repeat a theme
-        if result.campaign_id is not None:
-            machine_campaign[result.response_id] = result.campaign_id
-        member = membership.get(result.response_id)
-        responses[result.response_id] = ResponseView(
-            response_id=result.response_id,
+        if campaign_id is not None:
+            machine_campaign[response_id] = campaign_id
+        member = membership.get(response_id)
+        responses[response_id] = ResponseView(
+            response_id=response_id,
             themes=themes,
-            position=positions.get(result.response_id, result.position),
-            position_confirmed=result.response_id in positions,
-            sentiment=result.sentiment,
-            campaign=result.campaign_id if member is not False else None,
-            campaign_confirmed=member is True and result.campaign_id is not None,
-            evidence_rich=result.evidence_rich,
-            language=result.language,
+            position=positions.get(response_id, position),
+            position_confirmed=response_id in positions,
+            sentiment=sentiment,
+            campaign=campaign_id if member is not False else None,
+            campaign_confirmed=member is True and campaign_id is not None,
+            evidence_rich=rich,
+            language=language,
             moved=moved,
-            answered=result.answered,
+            answered=answered,
         )
     live = {counted(pk) for pk in names if pk in theme_objects}
     views: dict[int, ThemeView] = {}
@@ -239,9 +276,6 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
                 into = theme.breakdowns.setdefault(group, {})
                 for value, count in counts.items():
                     into[value] = into.get(value, 0) + count
-    labels = position_labels(consultation, run.stance_key)
-    for theme in views.values():
-        theme.leading = labels[theme.leading_position]
     ordered = sorted(views.values(), key=lambda v: (-v.count, v.label))
     campaigns = []
     members_by_campaign: dict[int, list[int]] = defaultdict(list)
@@ -272,7 +306,7 @@ def analysis_view(consultation: Consultation, question_key: str) -> AnalysisView
         other=other,
         unanswered=unanswered,
         decisions=len(history),
-        position_labels=labels,
+        position_labels={},
     )
 
 
