@@ -932,3 +932,35 @@ def test_facebook_login_lists_the_pages_to_choose_from(
     assert services.secrets.unseal(channel.credentials)["access_token"] == "EAApage1"
     (pages_call,) = calls_to(api, "GET", "https://graph.facebook.com/v24.0/me/accounts")
     assert pages_call.request.headers["Authorization"] == "Bearer EAAlonglived"
+
+
+def test_a_post_for_a_disconnected_account_is_held_with_a_plain_reason(
+    api, officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    channel = connect("mastodon", api, officer, monkeypatch)
+    post = publishing.post_save(actor_membership=officer, text=TEXT, networks=["mastodon"])
+    with django_capture_on_commit_callbacks(execute=False):
+        publishing.post_submit(actor_membership=officer, post=post)  # queued, not yet run
+    services.channel_disconnect(actor_membership=officer, channel=channel)
+    from civicloop.channels.tasks import deliver
+
+    deliver.call(Delivery.objects.get(post=post).pk)
+    delivery = Delivery.objects.get(post=post)
+    assert delivery.status == "held" and "disconnected" in delivery.error
+    assert not calls_to(api, "POST", SPECS["mastodon"].publish)
+
+
+def test_a_ready_post_says_which_networks_it_cannot_reach(
+    api, officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    channel = connect("mastodon", api, officer, monkeypatch)
+    Channel.objects.filter(pk=channel.pk).update(status="reconnect")
+    post = publishing.post_save(
+        actor_membership=officer, text=TEXT, networks=["mastodon", "linkedin"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.post_submit(actor_membership=officer, post=post)
+    delivery = Delivery.objects.get(post=post)  # made, and held, for the account to reconnect
+    assert delivery.status == "held" and "needs reconnecting" in delivery.error
+    page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    assert "Not sent to LinkedIn: no account is connected" in page

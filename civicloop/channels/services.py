@@ -209,7 +209,9 @@ def deliveries_create(post: Any) -> list[Delivery]:
 
     made = []
     for channel in Channel.objects.filter(
-        organisation=post.organisation, network__in=post.networks, status=Channel.Status.CONNECTED
+        organisation=post.organisation,
+        network__in=post.networks,
+        status__in=[Channel.Status.CONNECTED, Channel.Status.RECONNECT],
     ):
         delivery, created = Delivery.objects.get_or_create(
             post=post, channel=channel, defaults={"not_before": post.publish_at}
@@ -342,6 +344,14 @@ def delivery_run(delivery_id: int) -> Delivery | None:
         and timezone.now() > post.publish_at + LATE_GRACE
     ):
         _lapse_late(delivery)
+        return delivery
+    if channel.status != Channel.Status.CONNECTED:
+        held = (
+            _("The account was disconnected. Connect it again to publish this post.")
+            if channel.status == Channel.Status.DISCONNECTED
+            else _("The account needs reconnecting; the post goes out once it is.")
+        )
+        _finish(delivery, status=Delivery.Status.HELD, error=held)
         return delivery
     text = post.text_for(channel.network)
     transport = transport_for(channel.network)

@@ -303,6 +303,7 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
                 messages.error(request, " ".join(exc.messages))
                 return redirect(request.path)
     report = guidance.Report([guidance.Finding(**f) for f in post.findings])
+    deliveries = list(post.deliveries.select_related("channel"))
     return render(
         request,
         "publishing/post.html",
@@ -311,7 +312,14 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "texts": [(LIMITS[n].name, post.text_for(n)) for n in post.networks if n in LIMITS],
             "reviews": post.reviews.select_related("reviewer"),
-            "deliveries": post.deliveries.select_related("channel"),
+            "deliveries": deliveries,
+            "unreached": [
+                LIMITS[n].name
+                for n in post.networks
+                if n in LIMITS and n not in {d.channel.network for d in deliveries}
+            ]
+            if post.status == Post.Status.READY
+            else [],
             "review_form": review_form,
             "can_review": membership.can(Capability.APPROVE) and post.author_id != request.user.pk,
             "is_author": post.author_id == request.user.pk,
