@@ -964,3 +964,15 @@ def test_a_ready_post_says_which_networks_it_cannot_reach(
     assert delivery.status == "held" and "needs reconnecting" in delivery.error
     page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
     assert "Not sent to LinkedIn: no account is connected" in page
+
+
+def test_the_minute_task_queues_engagement_reading(
+    api, officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from civicloop.channels.tasks import maintain
+
+    connect("mastodon", api, officer, monkeypatch)
+    _post, delivery = submit(officer, "mastodon", django_capture_on_commit_callbacks)
+    maintain.call()  # the test backend runs the queued reading at once
+    delivery.refresh_from_db()
+    assert (delivery.replies, delivery.likes, delivery.shares) == SPECS["mastodon"].engagement

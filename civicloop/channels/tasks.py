@@ -14,13 +14,13 @@ def deliver(delivery_id: int) -> None:
 def maintain() -> None:
     """Every minute on some worker: lapse posts whose publish time passed before
     approval, mark deliveries stuck in "publishing" as unconfirmed, renew tokens about
-    to lapse, and read engagement counts of recent posts."""
+    to lapse, and queue a reading of recent posts' engagement (network calls, so not
+    here: the minute's housekeeping must not wait on slow networks)."""
     from civicloop.accounts.models import Organisation
     from civicloop.channels.services import (
         channels_refresh_due,
         deliveries_mark_stale,
         deliveries_sweep,
-        engagement_refresh,
     )
     from civicloop.publishing.models import Post
     from civicloop.publishing.services import posts_lapse_overdue
@@ -30,4 +30,11 @@ def maintain() -> None:
     deliveries_mark_stale()
     deliveries_sweep()
     channels_refresh_due()
+    refresh_engagement.enqueue()
+
+
+@task()
+def refresh_engagement() -> None:
+    from civicloop.channels.services import engagement_refresh
+
     engagement_refresh()
