@@ -184,6 +184,11 @@ def test_a_stale_publishing_delivery_becomes_unconfirmed(
     assert services.deliveries_mark_stale() == 1
     delivery.refresh_from_db()
     assert delivery.status == "unconfirmed"
+    from civicloop.accounts.models import AuditEvent
+
+    assert AuditEvent.objects.filter(
+        action="delivery.unconfirmed", object_code=delivery.code
+    ).exists()
 
 
 def test_a_changed_password_holds_the_post_and_flags_the_channel(

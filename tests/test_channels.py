@@ -514,6 +514,7 @@ def test_an_expired_token_holds_the_post_and_tells_the_managers(
     delivery.refresh_from_db()
     assert (delivery.status, delivery.url) == ("published", spec.url)
     assert len(calls_to(api, "GET", spec.find)) == 1
+    assert AuditEvent.objects.filter(action="delivery.released", object_code=delivery.code).exists()
 
 
 @pytest.mark.parametrize("network", NETWORKS)

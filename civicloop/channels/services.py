@@ -93,8 +93,17 @@ def _release_held(channel: Channel) -> None:
         status=Delivery.Status.HELD,
         claimed_at__gte=timezone.now() - LATE_GRACE,
     )
-    for pk in list(recent.values_list("pk", flat=True)):
+    for delivery in list(recent):
+        pk = delivery.pk
         Delivery.objects.filter(pk=pk).update(status=Delivery.Status.PENDING, not_before=None)
+        audit_record(
+            actor=None,
+            organisation=channel.organisation,
+            action="delivery.released",
+            target=delivery,
+            before={"status": Delivery.Status.HELD},
+            after={"status": Delivery.Status.PENDING, "why": "account reconnected"},
+        )
 
         def queue(pk: int = pk) -> None:
             deliver.enqueue(pk)
@@ -449,9 +458,25 @@ def deliveries_mark_stale() -> int:
     """Deliveries stuck in PUBLISHING (a worker died mid-call) become unconfirmed. Timed
     from the claim, not the creation: a post scheduled days ahead is claimed at its time."""
     cutoff = timezone.now() - STALE_PUBLISHING
-    return Delivery.objects.filter(status=Delivery.Status.PUBLISHING, claimed_at__lt=cutoff).update(
-        status=Delivery.Status.UNCONFIRMED, error="The worker stopped while publishing."
-    )
+    stuck = Delivery.objects.filter(
+        status=Delivery.Status.PUBLISHING, claimed_at__lt=cutoff
+    ).select_related("channel__organisation")
+    marked = 0
+    for delivery in stuck:
+        # One conditional UPDATE each, so a worker finishing meanwhile wins.
+        if Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PUBLISHING).update(
+            status=Delivery.Status.UNCONFIRMED, error=_("The worker stopped while publishing.")
+        ):
+            marked += 1
+            audit_record(
+                actor=None,
+                organisation=delivery.channel.organisation,
+                action="delivery.unconfirmed",
+                target=delivery,
+                before={"status": Delivery.Status.PUBLISHING},
+                after={"status": Delivery.Status.UNCONFIRMED, "why": "worker stopped"},
+            )
+    return marked
 
 
 @transaction.atomic
