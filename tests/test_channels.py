@@ -977,3 +977,35 @@ def test_the_minute_task_queues_engagement_reading(
     maintain.call()  # the test backend runs the queued reading at once
     delivery.refresh_from_db()
     assert (delivery.replies, delivery.likes, delivery.shares) == SPECS["mastodon"].engagement
+
+
+def test_a_post_refused_everywhere_can_be_edited_and_sent_again_once(
+    api, officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    spec = SPECS["linkedin"]
+    connect("linkedin", api, officer, monkeypatch)
+    made = fault(api, spec.publish, (422, {}, {"message": "ERROR :: /commentary :: bad"}))
+    post, delivery = submit(officer, "linkedin", django_capture_on_commit_callbacks, image=False)
+    assert delivery.status == "failed" and len(made) == 1
+    author = client_for(officer.user)
+    assert "Edit the post" in author.get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    edited = author.post(
+        f"/staff/alpha/posts/{post.code}/edit/",
+        {"text": "Parks open until 9pm.", "networks": ["linkedin"]},
+    )
+    assert edited.status_code == 302
+    post.refresh_from_db()
+    assert post.status == "draft" and post.text == "Parks open until 9pm."
+    api._add_from_file(CASSETTES / "linkedin" / "publish.yaml")  # LinkedIn accepts it now
+    with django_capture_on_commit_callbacks(execute=True):
+        author.post(f"/staff/alpha/posts/{post.code}/", {"action": "submit"})
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.url) == ("published", spec.url)
+    assert json.loads(calls_to(api, "POST", spec.publish)[-1].request.body)["commentary"] == (
+        "Parks open until 9pm."
+    )
+    # Once something is out, it cannot be edited any more.
+    page = author.post(
+        f"/staff/alpha/posts/{post.code}/edit/", {"text": "Changed", "networks": ["linkedin"]}
+    )
+    assert page.status_code == 200 and "cannot be edited now" in page.content.decode()

@@ -227,8 +227,9 @@ def deliveries_create(post: Any) -> list[Delivery]:
         )
         if created:
             made.append(delivery)
-        elif delivery.status == Delivery.Status.FAILED and delivery.attempts == 0:
-            # Lapsed before it was ever tried; the post was resubmitted with a new time.
+        elif delivery.status == Delivery.Status.FAILED:
+            # Lapsed before it was tried, or refused: the post was edited and resubmitted.
+            # Failed means nothing went out; a tried one is still looked up first.
             delivery.status, delivery.error, delivery.not_before = (
                 Delivery.Status.PENDING,
                 "",

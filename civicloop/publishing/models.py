@@ -93,6 +93,15 @@ class Post(models.Model):
         return f"Post {self.code}"
 
     @property
+    def refused_everywhere(self) -> bool:
+        """Ready, but every network refused it (or it could not be sent): nothing is
+        out, so the author may edit it and submit it again."""
+        if self.status != self.Status.READY:
+            return False
+        states = list(self.deliveries.values_list("status", flat=True))
+        return bool(states) and all(state == "failed" for state in states)
+
+    @property
     def network_names(self) -> str:
         from civicloop.channels.limits import NETWORKS
 

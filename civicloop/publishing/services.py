@@ -300,6 +300,7 @@ def post_save(
         reviewing = post.status == Post.Status.IN_REVIEW and actor_membership.can(
             Capability.APPROVE
         )
+        editable_by_author = editable_by_author or post.refused_everywhere
         if post.organisation_id != organisation.pk or not (
             (editable_by_author and post.author_id == actor.pk) or reviewing
         ):
@@ -336,8 +337,8 @@ def post_save(
     report = post_report(post, policy_for(organisation))
     post.findings = [f.__dict__ for f in report.problems()]
     post.risk = report.risk
-    if post.status == Post.Status.LAPSED:
-        post.status = Post.Status.DRAFT
+    if post.status in (Post.Status.LAPSED, Post.Status.READY):
+        post.status = Post.Status.DRAFT  # refused everywhere: checked and submitted anew
     post.full_clean(exclude=["image"])
     post.save()
     _audit_post(actor, post, "post.saved", networks=chosen)
