@@ -342,3 +342,50 @@ def test_composing_and_reviewing_posts_pass_axe_without_javascript(
     context.close()
     post.refresh_from_db()
     assert post.status == "ready"
+
+
+def test_sign_in_with_facebook_and_choosing_a_page_pass_axe(
+    live_server, page, alpha, alice, monkeypatch
+):
+    """The whole Facebook Login round trip in a real browser. Facebook's dialog is
+    answered by Playwright inside the browser (it sends the person straight back, as
+    Facebook does once they agree); the Graph API calls the server makes are replayed
+    from the cassette in this process. Nothing leaves the machine."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import responses
+    from cryptography.fernet import Fernet
+
+    from civicloop.channels.models import Channel
+    from tests.conftest import PASSWORD
+
+    cassettes = Path(__file__).resolve().parent / "cassettes"
+    monkeypatch.setenv("CIVICLOOP_META_APP_ID", "1234567890")
+    monkeypatch.setenv("CIVICLOOP_META_APP_SECRET", "meta-secret")
+    monkeypatch.setenv("CIVICLOOP_CREDENTIALS_KEY", Fernet.generate_key().decode())
+
+    def facebook_dialog(route) -> None:
+        query = parse_qs(urlsplit(route.request.url).query)
+        back = f"{query['redirect_uri'][0]}?code=browsercode&state={query['state'][0]}"
+        route.fulfill(status=302, headers={"Location": back})
+
+    page.route("https://www.facebook.com/**", facebook_dialog)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as api:
+        api.add_passthru(live_server.url)
+        api._add_from_file(cassettes / "facebook" / "login.yaml")
+        api._add_from_file(cassettes / "facebook" / "publish.yaml")
+        sign_in(page, live_server.url, alice.email, PASSWORD)
+        page.wait_for_url(f"{live_server.url}/staff/alpha/")
+        page.goto(f"{live_server.url}/staff/alpha/channels/?network=facebook")
+        page.click("button:has-text('Sign in with Facebook')")
+        page.wait_for_url(f"{live_server.url}/staff/alpha/channels/pages/")
+        assert axe_violations(page) == []
+        page.click("button:has-text('Connect')")  # no choice: a clear error
+        assert page.locator(".govuk-error-summary").is_visible()
+        assert axe_violations(page) == []
+        page.check("label:has-text('Ashworth Council')")
+        page.click("button:has-text('Connect')")
+        page.wait_for_url(f"{live_server.url}/staff/alpha/channels/")
+        assert "Facebook account connected" in page.content()
+    channel = Channel.objects.get()
+    assert (channel.network, channel.handle) == ("facebook", "Ashworth Council")
