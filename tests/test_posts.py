@@ -234,6 +234,12 @@ def test_the_composer_counts_each_networks_characters_as_you_type(bob_client):
         {"text": "Bins go out on Friday.", "networks": ["x"], "has_image": "1"},
     ).content.decode()
     assert "X: 22 of 280 characters" in page and "alt text" in page.lower()
+    page = bob_client.post(
+        "/staff/alpha/posts/check/",
+        {"text": "Bins.", "networks": ["x", "bluesky"], "image_alt": "A bin. " * 200},
+    ).content.decode()
+    assert "Alt text: 1400 of 1000 characters (X allows the fewest)" in page
+    assert page.count("Too long") == 1
     # The compose page works without JavaScript: the counts are there when editing.
     page = bob_client.get("/staff/alpha/posts/new/").content.decode()
     assert 'hx-post="/staff/alpha/posts/check/"' in page and 'id="findings"' in page

@@ -210,6 +210,18 @@ def post_counts(post: Post) -> list[dict[str, Any]]:
     ]
 
 
+def alt_count(post: Post) -> dict[str, Any] | None:
+    """The alt text's length against the strictest chosen network, when there is one."""
+    if not post.image_alt or not post.networks:
+        return None
+    strictest = min(
+        (n for n in post.networks if n in LIMITS), key=lambda n: LIMITS[n].alt_characters
+    )
+    limit = LIMITS[strictest].alt_characters
+    used = len(post.image_alt)
+    return {"network": LIMITS[strictest].name, "used": used, "limit": limit, "over": used > limit}
+
+
 def _check_image(image: Any, networks: list[str], alt: str) -> None:
     """Type, size and alt-text length against every chosen network's limits."""
     if not image:

@@ -234,6 +234,7 @@ def compose(request: HttpRequest, code: str = "") -> HttpResponse:
             "form": form,
             "post": post,
             "counts": services.post_counts(post) if post else [],
+            "alt": services.alt_count(post) if post else None,
             "report": services.post_report(post, policy_for(membership.organisation))
             if post
             else None,
@@ -263,7 +264,11 @@ def compose_check(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "publishing/_compose_findings.html",
-        {"report": report, "counts": services.post_counts(draft)},
+        {
+            "report": report,
+            "counts": services.post_counts(draft),
+            "alt": services.alt_count(draft),
+        },
     )
 
 
