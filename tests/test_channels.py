@@ -1009,3 +1009,60 @@ def test_a_post_refused_everywhere_can_be_edited_and_sent_again_once(
         f"/staff/alpha/posts/{post.code}/edit/", {"text": "Changed", "networks": ["linkedin"]}
     )
     assert page.status_code == 200 and "cannot be edited now" in page.content.decode()
+
+
+def test_images_still_processing_are_waited_for(api, monkeypatch):
+    from civicloop.channels.instagram.transport import InstagramTransport
+    from civicloop.channels.mastodon.transport import MastodonTransport
+
+    mastodon = MastodonTransport()
+    mastodon.media_wait = 0
+    server = "https://social.ashworth.example"
+    api.add(responses.POST, f"{server}/api/v2/media", status=202, json={"id": "5", "url": None})
+    api.add(responses.GET, f"{server}/api/v1/media/5", json={"id": "5", "url": None})
+    api.add(responses.GET, f"{server}/api/v1/media/5", json={"id": "5", "url": "https://f/5.png"})
+    api.add(responses.POST, f"{server}/api/v1/statuses", json={"id": "9", "url": "https://s/9"})
+    image = base.Image(data=b"png", content_type="image/png", alt="A park")
+    credentials = {"server": server, "access_token": "t", "account_id": "1"}
+    assert mastodon.publish(credentials, text=TEXT, key="k1", image=image).remote_id == "9"
+    assert len(calls_to(api, "GET", f"{server}/api/v1/media/5")) == 2
+    # Instagram: the container is prepared before it can be published; an error is refused.
+    instagram = InstagramTransport()
+    instagram.container_wait = 0
+    graph = "https://graph.facebook.com/v24.0"
+    api.add(responses.POST, f"{graph}/178/media", json={"id": "c1"})
+    api.add(responses.GET, f"{graph}/c1", json={"status_code": "IN_PROGRESS"})
+    api.add(responses.GET, f"{graph}/c1", json={"status_code": "FINISHED"})
+    api.add(responses.POST, f"{graph}/178/media_publish", json={"id": "m1"})
+    api.add(responses.GET, f"{graph}/m1", json={"permalink": "https://www.instagram.com/p/x/"})
+    ig = {"ig_user_id": "178", "access_token": "t"}
+    public = base.Image(data=b"jpg", content_type="image/jpeg", alt="A park", url="https://c/i")
+    assert instagram.publish(ig, text=TEXT, key="k", image=public).url.endswith("/p/x/")
+    api.add(responses.POST, f"{graph}/178/media", json={"id": "c2"})
+    api.add(responses.GET, f"{graph}/c2", json={"status_code": "ERROR"})
+    with pytest.raises(base.Rejected, match="could not use the image"):
+        instagram.publish(ig, text=TEXT, key="k2", image=public)
+    with pytest.raises(base.Rejected, match="CIVICLOOP_PUBLIC_URL"):
+        instagram.publish(ig, text=TEXT, key="k3", image=base.Image(b"jpg", "image/jpeg", "A park"))
+
+
+def test_x_refuses_a_duplicate_and_tokens_need_the_apps_keys(api, monkeypatch):
+    from civicloop.channels.linkedin.transport import LinkedInTransport
+    from civicloop.channels.x.transport import XTransport
+
+    api.add(
+        responses.POST,
+        "https://api.x.com/2/tweets",
+        status=403,
+        json={"detail": "You are not allowed to create a Tweet with duplicate content."},
+    )
+    x = {"access_token": "t", "user_id": "9", "handle": "@Ashworth"}
+    with pytest.raises(base.Rejected, match="may already be published"):
+        XTransport().publish(x, text=TEXT, key="k")
+    monkeypatch.delenv("CIVICLOOP_X_CLIENT_ID", raising=False)
+    monkeypatch.delenv("CIVICLOOP_LINKEDIN_CLIENT_ID", raising=False)
+    with pytest.raises(base.AuthExpired, match="CIVICLOOP_X_CLIENT_ID"):
+        XTransport().refresh({"access_token": "t", "refresh_token": "r"})
+    with pytest.raises(base.AuthExpired, match="CIVICLOOP_LINKEDIN_CLIENT_ID"):
+        LinkedInTransport().refresh({"access_token": "t", "refresh_token": "r"})
+    assert XTransport().refresh({"access_token": "t", "refresh_token": ""}) is None
