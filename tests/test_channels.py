@@ -1066,3 +1066,88 @@ def test_x_refuses_a_duplicate_and_tokens_need_the_apps_keys(api, monkeypatch):
     with pytest.raises(base.AuthExpired, match="CIVICLOOP_LINKEDIN_CLIENT_ID"):
         LinkedInTransport().refresh({"access_token": "t", "refresh_token": "r"})
     assert XTransport().refresh({"access_token": "t", "refresh_token": ""}) is None
+
+
+# -- replies to a post about a consultation count as responses ------------------------
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_replies_to_a_post_about_a_consultation_become_responses_once(
+    network, api, officer, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    from civicloop.consultations.models import Consultation, Response
+    from tests.conftest import build_consultation
+
+    consultation = build_consultation(officer.organisation, alice)
+    connect(network, api, officer, monkeypatch)
+    api._add_from_file(CASSETTES / network / "replies.yaml")
+    from tests.test_posts import jpeg
+
+    post = publishing.post_save(
+        actor_membership=officer,
+        text=TEXT,
+        networks=[network],
+        image=jpeg(),
+        image_alt="Children on a green climbing frame",
+        consultation=consultation,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing.post_submit(actor_membership=officer, post=post)
+    services.engagement_refresh()
+    (response,) = Response.objects.filter(consultation=consultation)
+    assert (
+        response.channel == "social"
+        and "Please keep the park open & lit" in (response.answers["why"])
+    )
+    assert response.respondent_name == {
+        "mastodon": "@jo@mastodon.social on Mastodon",
+        "x": "@jo_ashworth on X",
+        "facebook": "Jo Bloggs on Facebook",
+        "instagram": "@jo_ashworth on Instagram",
+        "linkedin": "urn:li:person:Jo123 on LinkedIn",
+    }[network]
+    delivery = Delivery.objects.get(post=post)
+    assert delivery.responses_counted == 1  # the organisation's own reply is not a response
+    page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    assert "1 counted as a response" in page
+    # Read again: nothing is stored twice.
+    Delivery.objects.filter(pk=delivery.pk).update(engagement_at=None)
+    services.engagement_refresh()
+    assert Response.objects.filter(consultation=consultation).count() == 1
+    # Once the consultation closes, replies are no longer counted.
+    Consultation.objects.filter(pk=consultation.pk).update(status="closed")
+    Delivery.objects.filter(pk=delivery.pk).update(engagement_at=None)
+    Response.objects.filter(consultation=consultation).delete()
+    services.engagement_refresh()
+    assert not Response.objects.filter(consultation=consultation).exists()
+
+
+def test_bluesky_replies_come_from_the_appview_thread(api):
+    from civicloop.channels.bluesky.transport import BlueskyTransport
+
+    api._add_from_file(CASSETTES / "bluesky" / "engagement.yaml")
+    uri = "at://did:plc:ashworth7ngq3r3x4k2k5d/app.bsky.feed.post/3lcxyz2abcd2k"
+    api.add(
+        responses.GET,
+        "https://bsky.social/xrpc/app.bsky.feed.getPostThread",
+        json={
+            "thread": {
+                "post": {"uri": uri},
+                "replies": [
+                    {
+                        "post": {
+                            "uri": "at://did:plc:jo/app.bsky.feed.post/3ldreply1",
+                            "author": {"handle": "jo.bsky.social"},
+                            "record": {"text": "Later in winter too, please."},
+                        }
+                    }
+                ],
+            }
+        },
+    )
+    (reply,) = BlueskyTransport().replies(
+        {"service": "https://bsky.social", "identifier": "a", "password": "p"},
+        base.Published(remote_id=uri, url=""),
+    )
+    assert (reply.author, reply.text) == ("@jo.bsky.social", "Later in winter too, please.")
+    assert reply.url == "https://bsky.app/profile/jo.bsky.social/post/3ldreply1"

@@ -41,6 +41,16 @@ class Engagement:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """A reply to a published post, as the network gives it."""
+
+    remote_id: str
+    author: str
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
 class Field:
     """One thing a person types to connect an account (rendered by the channels page)."""
 
@@ -85,15 +95,20 @@ _ANY_TAG = re.compile(r"<[^>]+>")
 _URLS = re.compile(r"https?://\S+")
 
 
+def plain(markup: str) -> str:
+    """Text from a network's HTML (Mastodon's statuses): tags out, entities decoded,
+    paragraphs and line breaks as spaces."""
+    return " ".join(html.unescape(_ANY_TAG.sub("", _TAGS.sub(" ", markup))).split())
+
+
 def same_text(published: str, sent: str) -> bool:
     """Whether a post read back from a network is the one we sent. Networks rewrite
     links (X's t.co, Mastodon's markup), so links and spacing are ignored."""
 
-    def plain(text: str) -> str:
-        text = html.unescape(_ANY_TAG.sub("", _TAGS.sub(" ", text)))
-        return " ".join(_URLS.sub(" ", text).split()).casefold()
+    def comparable(text: str) -> str:
+        return " ".join(_URLS.sub(" ", plain(text)).split()).casefold()
 
-    return bool(plain(sent)) and plain(published) == plain(sent)
+    return bool(comparable(sent)) and comparable(published) == comparable(sent)
 
 
 def expires_at(seconds: Any) -> float | None:
@@ -237,3 +252,7 @@ class HTTPTransport:
     def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
         """Replies, likes and shares of a published post; None if the network has none."""
         return None
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        """The replies to a published post (newest pages only: counting is idempotent)."""
+        return []

@@ -80,6 +80,8 @@ class Delivery(models.Model):
     likes = models.PositiveIntegerField(null=True, blank=True)
     shares = models.PositiveIntegerField(null=True, blank=True)
     engagement_at = models.DateTimeField(null=True, blank=True)
+    # Replies stored as responses to the post's consultation (each once: keyed by reply id).
+    responses_counted = models.PositiveIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

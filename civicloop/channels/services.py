@@ -505,7 +505,7 @@ def engagement_refresh(limit: int = 20) -> int:
             channel__status=Channel.Status.CONNECTED,
         )
         .filter(Q(engagement_at__isnull=True) | Q(engagement_at__lt=now - ENGAGEMENT_EVERY))
-        .select_related("channel")
+        .select_related("channel", "post__consultation")
         .order_by(F("engagement_at").asc(nulls_first=True))[:limit]
     )
     read = 0
@@ -523,4 +523,59 @@ def engagement_refresh(limit: int = 20) -> int:
             fields.update(replies=counts.replies, likes=counts.likes, shares=counts.shares)
             read += 1
         Delivery.objects.filter(pk=delivery.pk).update(**fields)
+        if delivery.post.consultation_id:
+            replies_collect(delivery)
     return read
+
+
+def replies_collect(delivery: Delivery) -> int:
+    """Replies to a post about a consultation become responses to it, on the "social
+    media" channel, answering its first free-text question: once each (the reply's id
+    is the response's idempotency key), only while the consultation is open, and never
+    the organisation's own replies. Returns how many were new."""
+    from civicloop.consultations import questions as qt
+    from civicloop.consultations.models import Response
+    from civicloop.consultations.services import ConsultationClosed, response_submit
+
+    consultation = delivery.post.consultation
+    if consultation is None or not consultation.is_accepting():
+        return 0
+    question = (
+        consultation.questions.filter(type=qt.QuestionType.FREE_TEXT)
+        .order_by("page__position", "position")
+        .first()
+    )
+    if question is None:
+        return 0
+    channel = delivery.channel
+    try:
+        found = transport_for(channel.network).replies(
+            channel_credentials(channel),
+            base.Published(remote_id=delivery.remote_id, url=delivery.url),
+        )
+    except (base.DeliveryError, ImproperlyConfigured) as exc:
+        logger.info("Replies to %s not read: %s", delivery.code, exc)
+        return 0
+    own = channel.handle.casefold()
+    new = 0
+    for reply in found:
+        text = reply.text.strip()
+        if not text or reply.author.casefold() in (own, f"@{own.lstrip('@')}"):
+            continue
+        try:
+            _response, created = response_submit(
+                consultation=consultation,
+                answers={question.key: text[: qt.max_length(question)]},
+                channel=Response.Channel.SOCIAL,
+                idempotency_key=f"reply:{channel.network}:{reply.remote_id}"[:100],
+                respondent_name=f"{reply.author} on {channel.network_name}",
+                validated=True,
+            )
+        except ConsultationClosed:
+            break
+        new += int(created)
+    if new:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            responses_counted=F("responses_counted") + new
+        )
+    return new

@@ -17,6 +17,7 @@ from civicloop.channels.base import (
     Image,
     Published,
     Rejected,
+    Reply,
 )
 from civicloop.channels.limits import NETWORKS
 
@@ -154,3 +155,29 @@ class BlueskyTransport(HTTPTransport):
             likes=int(post.get("likeCount", 0)),
             shares=int(post.get("repostCount", 0)) + int(post.get("quoteCount", 0)),
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        """Direct replies, from the AppView's thread (the PDS proxies app.bsky.*)."""
+        session = self._session(credentials)
+        body = self._json(
+            self._call(
+                "GET",
+                f"{session['service']}/xrpc/app.bsky.feed.getPostThread",
+                params={"uri": published.remote_id, "depth": 1},
+                headers={"Authorization": f"Bearer {session['jwt']}"},
+            )
+        )
+        found = []
+        for item in (body.get("thread") or {}).get("replies") or []:
+            post = item.get("post") or {}
+            author = (post.get("author") or {}).get("handle", "")
+            rkey = str(post.get("uri", "")).rsplit("/", 1)[-1]
+            found.append(
+                Reply(
+                    remote_id=str(post.get("uri", "")),
+                    author=f"@{author}",
+                    text=str((post.get("record") or {}).get("text", "")),
+                    url=f"https://bsky.app/profile/{author}/post/{rkey}",
+                )
+            )
+        return found

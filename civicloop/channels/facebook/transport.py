@@ -23,6 +23,7 @@ from civicloop.channels.base import (
     Published,
     RateLimited,
     Rejected,
+    Reply,
     Temporary,
     same_text,
 )
@@ -164,3 +165,21 @@ class FacebookTransport(GraphTransport):
             likes=int(((body.get("reactions") or {}).get("summary") or {}).get("total_count", 0)),
             shares=int((body.get("shares") or {}).get("count", 0)),
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        body = self._get(
+            credentials,
+            f"{published.remote_id}/comments",
+            fields="id,message,from,permalink_url",
+            filter="stream",
+            limit=100,
+        )
+        return [
+            Reply(
+                remote_id=str(c["id"]),
+                author=str((c.get("from") or {}).get("name", "")),
+                text=str(c.get("message", "")),
+                url=str(c.get("permalink_url", "")),
+            )
+            for c in body.get("data") or []
+        ]

@@ -17,6 +17,7 @@ from civicloop.channels.base import (
     Image,
     Published,
     Rejected,
+    Reply,
     Temporary,
     same_text,
 )
@@ -117,3 +118,17 @@ class InstagramTransport(GraphTransport):
             likes=int(body.get("like_count", 0)),
             shares=0,
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        body = self._get(
+            credentials, f"{published.remote_id}/comments", fields="id,text,username", limit=50
+        )
+        return [
+            Reply(
+                remote_id=str(c["id"]),
+                author=f"@{c.get('username', '')}",
+                text=str(c.get("text", "")),
+                url=published.url,
+            )
+            for c in body.get("data") or []
+        ]

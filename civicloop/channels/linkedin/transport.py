@@ -22,6 +22,7 @@ from civicloop.channels.base import (
     HTTPTransport,
     Image,
     Published,
+    Reply,
     same_text,
 )
 
@@ -206,3 +207,24 @@ class LinkedInTransport(HTTPTransport):
             likes=int((body.get("likesSummary") or {}).get("totalLikes", 0)),
             shares=0,
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        body = self._json(
+            self._call(
+                "GET",
+                f"{API}/socialActions/{quote(published.remote_id, safe='')}/comments",
+                headers=self._headers(credentials),
+                params={"count": 100},
+            )
+        )
+        return [
+            Reply(
+                remote_id=str(c.get("commentUrn") or c.get("id", "")),
+                author=credentials.get("handle", "")
+                if c.get("actor") == self._author(credentials)
+                else str(c.get("actor", "")),
+                text=str((c.get("message") or {}).get("text", "")),
+                url=published.url,
+            )
+            for c in body.get("elements") or []
+        ]

@@ -16,7 +16,9 @@ from civicloop.channels.base import (
     HTTPTransport,
     Image,
     Published,
+    Reply,
     Temporary,
+    plain,
     same_text,
 )
 
@@ -144,3 +146,26 @@ class MastodonTransport(HTTPTransport):
             likes=int(status.get("favourites_count", 0)),
             shares=int(status.get("reblogs_count", 0)) + int(status.get("quotes_count", 0)),
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        context = self._json(
+            self._call(
+                "GET",
+                f"{self._base(credentials)}/api/v1/statuses/{published.remote_id}/context",
+                headers=self._headers(credentials),
+            )
+        )
+        host = self._base(credentials).split("://", 1)[-1]
+
+        def who(acct: str) -> str:  # local accounts come without their server
+            return f"@{acct}" if "@" in acct else f"@{acct}@{host}"
+
+        return [
+            Reply(
+                remote_id=str(status["id"]),
+                author=who(str(status["account"]["acct"])),
+                text=plain(status.get("content", "")),
+                url=str(status.get("url") or ""),
+            )
+            for status in context.get("descendants") or []
+        ]

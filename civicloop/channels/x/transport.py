@@ -24,6 +24,7 @@ from civicloop.channels.base import (
     Image,
     Published,
     Rejected,
+    Reply,
     same_text,
 )
 
@@ -166,3 +167,29 @@ class XTransport(HTTPTransport):
             likes=int(metrics.get("like_count", 0)),
             shares=int(metrics.get("retweet_count", 0)) + int(metrics.get("quote_count", 0)),
         )
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        """Replies in the post's conversation from the last seven days (recent search)."""
+        body = self._json(
+            self._call(
+                "GET",
+                f"{API}/tweets/search/recent",
+                headers=self._headers(credentials),
+                params={
+                    "query": f"conversation_id:{published.remote_id} is:reply",
+                    "tweet.fields": "author_id,created_at,conversation_id",
+                    "expansions": "author_id",
+                    "max_results": 100,
+                },
+            )
+        )
+        users = {u["id"]: u["username"] for u in (body.get("includes") or {}).get("users") or []}
+        return [
+            Reply(
+                remote_id=str(post["id"]),
+                author=f"@{users.get(post.get('author_id'), post.get('author_id', ''))}",
+                text=str(post.get("text", "")),
+                url=f"https://x.com/i/status/{post['id']}",
+            )
+            for post in body.get("data") or []
+        ]
