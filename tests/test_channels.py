@@ -1099,13 +1099,16 @@ def test_replies_to_a_post_about_a_consultation_become_responses_once(
         response.channel == "social"
         and "Please keep the park open & lit" in (response.answers["why"])
     )
-    assert response.respondent_name == {
-        "mastodon": "@jo@mastodon.social on Mastodon",
-        "x": "@jo_ashworth on X",
-        "facebook": "Jo Bloggs on Facebook",
-        "instagram": "@jo_ashworth on Instagram",
-        "linkedin": "urn:li:person:Jo123 on LinkedIn",
-    }[network]
+    assert (
+        response.respondent_name
+        == {
+            "mastodon": "@jo@mastodon.social on Mastodon",
+            "x": "@jo_ashworth on X",
+            "facebook": "Jo Bloggs on Facebook",
+            "instagram": "@jo_ashworth on Instagram",
+            "linkedin": "urn:li:person:Jo123 on LinkedIn",
+        }[network]
+    )
     delivery = Delivery.objects.get(post=post)
     assert delivery.responses_counted == 1  # the organisation's own reply is not a response
     page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
