@@ -139,6 +139,8 @@ CIVICLOOP_RESPONSES_PER_CLIENT_HOUR = env_int("CIVICLOOP_RESPONSES_PER_CLIENT_HO
 CIVICLOOP_SUBMISSIONS_PER_MINUTE = env_int("CIVICLOOP_SUBMISSIONS_PER_MINUTE", 10)
 BEHIND_PROXY = env_bool("CIVICLOOP_BEHIND_PROXY", False)
 CIVICLOOP_PUBLIC_URL = os.environ.get("CIVICLOOP_PUBLIC_URL", "").rstrip("/")
+# Only for a test server on this machine: lets channels connect to private addresses.
+CIVICLOOP_ALLOW_PRIVATE_SERVERS = env_bool("CIVICLOOP_ALLOW_PRIVATE_SERVERS", False)
 
 # Internationalisation: English and Welsh.
 LANGUAGE_CODE = "en-gb"

@@ -86,8 +86,9 @@ def account(pds) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def credentials_key(monkeypatch):
+def credentials_key(monkeypatch, settings):
     monkeypatch.setenv("CIVICLOOP_CREDENTIALS_KEY", Fernet.generate_key().decode())
+    settings.CIVICLOOP_ALLOW_PRIVATE_SERVERS = True  # the test PDS is on loopback, over http
 
 
 def posts_on_server(account) -> list[dict]:

@@ -1154,3 +1154,28 @@ def test_bluesky_replies_come_from_the_appview_thread(api):
     )
     assert (reply.author, reply.text) == ("@jo.bsky.social", "Later in winter too, please.")
     assert reply.url == "https://bsky.app/profile/jo.bsky.social/post/3ldreply1"
+
+
+@pytest.mark.parametrize(
+    ("server", "words"),
+    [
+        ("http://social.ashworth.example", "must start https://"),
+        ("https://127.0.0.1:8443", "inside this network"),
+        ("https://169.254.169.254", "inside this network"),
+        ("https://10.1.2.3", "inside this network"),
+        ("https://[::1]", "inside this network"),
+        ("https://localhost", "inside this network"),
+    ],
+)
+def test_a_server_address_inside_the_network_is_refused(server, words, alice_client, officer, api):
+    with pytest.raises(services.ValidationError, match=words):
+        services.channel_connect(
+            actor_membership=officer,
+            network="mastodon",
+            credentials={"server": server, "access_token": "t"},
+        )
+    page = alice_client.post(
+        "/staff/alpha/channels/oauth/mastodon/", {"server": server}, follow=True
+    )
+    assert words in page.content.decode() or "starting https://" in page.content.decode()
+    assert not api.calls and not Channel.objects.exists()  # nothing was called

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from civicloop.accounts.audit import audit_record
 from civicloop.accounts.models import Membership, User
 from civicloop.accounts.roles import Role
-from civicloop.channels import base, secrets
+from civicloop.channels import base, safety, secrets
 from civicloop.channels.models import Channel, Delivery
 from civicloop.channels.registry import TRANSPORTS, transport_for
 
@@ -56,6 +56,9 @@ def channel_connect(
             _("civicloop cannot connect to %(network)s yet.") % {"network": network}
         )
     try:
+        for name in safety.SERVER_FIELDS:
+            if credentials.get(name):
+                safety.check_server(str(credentials[name]))
         stored = transport_for(network).connect(credentials)
     except base.DeliveryError as exc:
         raise ValidationError(str(exc)) from exc

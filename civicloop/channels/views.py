@@ -16,7 +16,7 @@ from civicloop.accounts.access import org_view
 from civicloop.accounts.forms import add_service_errors
 from civicloop.accounts.roles import Capability
 from civicloop.accounts.selectors import membership_get_for_user
-from civicloop.channels import base, oauth, secrets, services
+from civicloop.channels import base, oauth, safety, secrets, services
 from civicloop.channels.forms import connect_form
 from civicloop.channels.limits import NETWORKS
 from civicloop.channels.models import Channel
@@ -97,6 +97,11 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
         server = request.POST.get("server", "").strip().rstrip("/")
         if not server.startswith("https://"):
             messages.error(request, _("Enter your Mastodon server's address, starting https://"))
+            return back
+        try:
+            safety.check_server(server)
+        except base.DeliveryError as exc:
+            messages.error(request, str(exc))
             return back
         extra["server"] = server
     if network == "linkedin":
