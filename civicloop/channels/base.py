@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -119,16 +120,82 @@ def expires_at(seconds: Any) -> float | None:
         return None
 
 
-class HTTPTransport:
-    """Shared HTTP handling: exceptions and status codes become the typed errors."""
+@dataclass(frozen=True)
+class OAuthClient:
+    """A network's OAuth 2.0 app: where people sign in and tokens are made, and which
+    environment variables hold the app's keys. Token renewal and "Sign in with" both
+    use it."""
+
+    authorize_url: str
+    token_url: str
+    scopes: str
+    id_env: str
+    secret_env: str
+    secret_required: bool = True
+    basic_auth: bool = False  # send the secret as HTTP Basic (X) rather than in the form
+
+    def keys(self, label: str) -> tuple[str, str]:
+        client_id = os.environ.get(self.id_env, "")
+        secret = os.environ.get(self.secret_env, "")
+        if not client_id or (self.secret_required and not secret):
+            needed = f"{self.id_env} and {self.secret_env}" if self.secret_required else self.id_env
+            raise AuthExpired(
+                f"Set {needed} (your {label} app's keys) to sign in with {label} and renew its "
+                "tokens, or paste a token."
+            )
+        return client_id, secret
+
+
+class Transport:
+    """What delivery asks of every network; the defaults are for networks that cannot
+    do a thing (look a post up, renew a token, count engagement, list replies)."""
 
     network: ClassVar[str] = ""
     label: ClassVar[str] = ""
     fields: ClassVar[tuple[Field, ...]] = ()
+
+    def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
+        """Check credentials; return what to store (must include ``handle``)."""
+        raise NotImplementedError
+
+    def publish(
+        self, credentials: dict[str, Any], *, text: str, key: str, image: Image | None = None
+    ) -> Published:
+        """Publish once for ``key``."""
+        raise NotImplementedError
+
+    def find(
+        self, credentials: dict[str, Any], *, key: str, text: str, since: float
+    ) -> Published | None:
+        """The post already published for this delivery, if there is one: asked before
+        any retry. ``since`` is a Unix time before the first attempt."""
+        return None
+
+    def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
+        """New credentials before the token lapses; None if this network cannot."""
+        return None
+
+    def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
+        """Replies, likes and shares of a published post; None if the network has none."""
+        return None
+
+    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
+        """The replies to a published post (newest pages only: counting is idempotent)."""
+        return []
+
+
+class HTTPTransport(Transport):
+    """Shared HTTP handling: exceptions and status codes become the typed errors."""
+
     reset_header: ClassVar[str] = ""  # the network's rate-limit reset header, if any
+    oauth: ClassVar[OAuthClient | None] = None  # the network's OAuth app, if it has one
 
     def __init__(self, session: requests.Session | None = None) -> None:
         self.http = session or requests.Session()
+
+    def _headers(self, credentials: dict[str, Any]) -> dict[str, str]:
+        """Bearer token authorisation, which most networks use."""
+        return {"Authorization": f"Bearer {credentials['access_token']}"}
 
     # -- calls ---------------------------------------------------------------------
     def _call(self, method: str, url: str, *, sends: bool = False, **kwargs: Any) -> Any:
@@ -212,47 +279,61 @@ class HTTPTransport:
         except ValueError as exc:
             raise Temporary(f"{self.label} sent an answer civicloop could not read.") from exc
 
-    def _renew(
-        self, url: str, credentials: dict[str, Any], data: dict[str, str], **kwargs: Any
+    def token(
+        self,
+        url: str,
+        data: dict[str, str],
+        *,
+        client_id: str,
+        secret: str = "",
+        basic_auth: bool = False,
+        refused: str = "",
     ) -> dict[str, Any]:
-        """An OAuth 2.0 refresh-token grant; the new refresh token replaces the old."""
-        response = self._call("POST", url, data={"grant_type": "refresh_token", **data}, **kwargs)
+        """An OAuth 2.0 token request (a code, or a refresh token, for tokens): the
+        access token, the refresh token if any, and when the access token lapses."""
+        form = {**data, "client_id": client_id}
+        if secret and not basic_auth:
+            form["client_secret"] = secret
+        response = self._call(
+            "POST", url, data=form, auth=(client_id, secret) if secret and basic_auth else None
+        )
         if response.status_code in (400, 401):
-            raise AuthExpired(f"{self.label} would not renew the token: reconnect the account.")
-        token = self._json(response)
+            raise AuthExpired(
+                refused or f"{self.label} would not renew the token: reconnect the account."
+            )
+        answer = self._json(response)
         return {
-            **credentials,
-            "access_token": token["access_token"],
-            "refresh_token": token.get("refresh_token", credentials["refresh_token"]),
-            "expires_at": expires_at(token.get("expires_in")),
+            "access_token": answer["access_token"],
+            "refresh_token": answer.get("refresh_token", ""),
+            "expires_at": expires_at(answer.get("expires_in")),
         }
 
-    # -- what delivery asks of every transport ---------------------------------------
-    def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
-        """Check credentials; return what to store (must include ``handle``)."""
-        raise NotImplementedError
-
-    def publish(
-        self, credentials: dict[str, Any], *, text: str, key: str, image: Image | None = None
-    ) -> Published:
-        """Publish once for ``key``."""
-        raise NotImplementedError
-
-    def find(
-        self, credentials: dict[str, Any], *, key: str, text: str, since: float
-    ) -> Published | None:
-        """The post already published for this delivery, if there is one: asked before
-        any retry. ``since`` is a Unix time before the first attempt."""
-        return None
+    def _tokens(self, credentials: dict[str, Any]) -> dict[str, Any]:
+        """The token fields to store on connecting. A pasted token's age is unknown, so
+        it is renewed now when it can be, to learn when it lapses."""
+        stored = {
+            "access_token": credentials["access_token"],
+            "refresh_token": credentials.get("refresh_token", ""),
+            "expires_at": credentials.get("expires_at"),
+        }
+        if not stored["expires_at"]:
+            stored = self.refresh(stored) or stored
+        return stored
 
     def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
-        """New credentials before the token lapses; None if this network cannot."""
-        return None
-
-    def engagement(self, credentials: dict[str, Any], published: Published) -> Engagement | None:
-        """Replies, likes and shares of a published post; None if the network has none."""
-        return None
-
-    def replies(self, credentials: dict[str, Any], published: Published) -> list[Reply]:
-        """The replies to a published post (newest pages only: counting is idempotent)."""
-        return []
+        """Renew with the refresh token (which the answer may replace)."""
+        if self.oauth is None or not credentials.get("refresh_token"):
+            return None
+        client_id, secret = self.oauth.keys(self.label)
+        fresh = self.token(
+            self.oauth.token_url,
+            {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"]},
+            client_id=client_id,
+            secret=secret,
+            basic_auth=self.oauth.basic_auth,
+        )
+        return {
+            **credentials,
+            **fresh,
+            "refresh_token": fresh["refresh_token"] or credentials["refresh_token"],
+        }

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.models import Organisation
+from civicloop.channels.limits import NETWORKS
 from civicloop.lib.codes import new_code
 
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -50,8 +51,6 @@ class Channel(models.Model):
 
     @property
     def network_name(self) -> str:
-        from civicloop.channels.limits import NETWORKS
-
         return NETWORKS[self.network].name if self.network in NETWORKS else self.network
 
 

@@ -1,33 +1,36 @@
-"""Sign in with the network (OAuth 2.0 authorisation code with PKCE) instead of pasting
-a token: X, LinkedIn and Mastodon. The person is sent to the network, agrees, and comes
+"""Sign in with the network instead of pasting a token: X, LinkedIn and Mastodon with the
+OAuth 2.0 authorisation code and PKCE; Facebook Pages and their Instagram accounts with
+Facebook Login. The person is sent to the network, agrees, and comes
 back to one fixed callback address; the state, the PKCE verifier and the organisation
 wait in their session, so a callback only completes for the person who started it.
 
-X and LinkedIn need the app's client id (and secret) from the environment. Mastodon
+Each transport's ``oauth`` names its app and the environment variables with its keys. Mastodon
 servers register an app on the fly (POST /api/v1/apps), so any server works."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from civicloop.channels.base import AuthExpired, HTTPTransport, Rejected, expires_at
+from civicloop.channels.base import HTTPTransport, OAuthClient, Rejected
 
 SESSION_KEY = "civicloop_oauth"
 
 
 @dataclass(frozen=True)
 class App:
+    """The app a sign-in uses, kept in the session between leaving and coming back."""
+
     authorize_url: str
     token_url: str
     client_id: str
     client_secret: str
     scopes: str
+    basic_auth: bool = False
 
 
 def pkce() -> tuple[str, str]:
@@ -36,37 +39,24 @@ def pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def app_for(network: str, http: HTTPTransport, extra: dict[str, str], redirect_uri: str) -> App:
-    """The OAuth app to use; raises Rejected when this network cannot sign in here."""
-    if network == "x":
-        client_id = os.environ.get("CIVICLOOP_X_CLIENT_ID", "")
-        if not client_id:
-            raise Rejected("Set CIVICLOOP_X_CLIENT_ID to sign in with X, or paste a token.")
+def app_for(transport: HTTPTransport, extra: dict[str, str], redirect_uri: str) -> App:
+    """The OAuth app to sign in with: the transport's own (keys from the environment),
+    or, for Mastodon, one the person's server registers on the spot."""
+    client = transport.oauth
+    if client is not None:
+        client_id, secret = client.keys(transport.label)
         return App(
-            "https://x.com/i/oauth2/authorize",
-            "https://api.x.com/2/oauth2/token",
-            client_id,
-            os.environ.get("CIVICLOOP_X_CLIENT_SECRET", ""),
-            "tweet.read tweet.write users.read media.write offline.access",
-        )
-    if network == "linkedin":
-        client_id = os.environ.get("CIVICLOOP_LINKEDIN_CLIENT_ID", "")
-        secret = os.environ.get("CIVICLOOP_LINKEDIN_CLIENT_SECRET", "")
-        if not (client_id and secret):
-            raise Rejected(
-                "Set CIVICLOOP_LINKEDIN_CLIENT_ID and _SECRET to sign in with LinkedIn, or paste a token."
-            )
-        return App(
-            "https://www.linkedin.com/oauth/v2/authorization",
-            "https://www.linkedin.com/oauth/v2/accessToken",
+            client.authorize_url,
+            client.token_url,
             client_id,
             secret,
-            "r_organization_social w_organization_social",
+            client.scopes,
+            client.basic_auth,
         )
-    if network == "mastodon":
+    if transport.network == "mastodon":
         server = extra["server"].rstrip("/")
-        registered = http._json(
-            http._call(
+        registered = transport._json(
+            transport._call(
                 "POST",
                 f"{server}/api/v1/apps",
                 data={
@@ -101,64 +91,47 @@ def authorize_url(app: App, *, state: str, challenge: str, redirect_uri: str) ->
 
 
 def exchange(
-    http: HTTPTransport, app: App, *, code: str, verifier: str, redirect_uri: str
+    transport: HTTPTransport, app: App, *, code: str, verifier: str, redirect_uri: str
 ) -> dict[str, Any]:
     """The authorisation code for tokens: access, refresh (if any) and expiry."""
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": verifier,
-        "client_id": app.client_id,
-    }
-    auth = None
-    if app.client_secret:
-        if app.token_url.startswith("https://api.x.com"):
-            auth = (app.client_id, app.client_secret)  # X: confidential clients use Basic
-        else:
-            data["client_secret"] = app.client_secret
-    response = http._call("POST", app.token_url, data=data, auth=auth)
-    if response.status_code in (400, 401):
-        raise AuthExpired(f"{http.label} did not accept the sign-in: please try again.")
-    token = http._json(response)
-    return {
-        "access_token": token["access_token"],
-        "refresh_token": token.get("refresh_token", ""),
-        "expires_at": expires_at(token.get("expires_in")),
-    }
+    return transport.token(
+        app.token_url,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": verifier,
+        },
+        client_id=app.client_id,
+        secret=app.client_secret,
+        basic_auth=app.basic_auth,
+        refused=f"{transport.label} did not accept the sign-in: please try again.",
+    )
 
 
 # Facebook Login, for Facebook Pages and the Instagram accounts linked to them ------------
 
-META_DIALOG = "https://www.facebook.com/v24.0/dialog/oauth"
-META_SCOPES = (
-    "pages_show_list,pages_manage_posts,pages_read_engagement,"
-    "instagram_basic,instagram_content_publish,business_management"
-)
 PAGES_KEY = "civicloop_meta_pages"
 
 
-def meta_app() -> tuple[str, str]:
-    app_id = os.environ.get("CIVICLOOP_META_APP_ID", "")
-    secret = os.environ.get("CIVICLOOP_META_APP_SECRET", "")
-    if not (app_id and secret):
-        raise Rejected(
-            "Set CIVICLOOP_META_APP_ID and CIVICLOOP_META_APP_SECRET to sign in with Facebook, "
-            "or paste a Page token."
-        )
-    return app_id, secret
+def _meta() -> tuple[OAuthClient, str, str]:
+    from civicloop.channels.facebook.transport import GraphTransport
+
+    client = GraphTransport.oauth
+    assert client is not None
+    return (client, *client.keys("Facebook"))
 
 
 def meta_authorize_url(*, state: str, redirect_uri: str) -> str:
-    app_id, _secret = meta_app()
+    client, app_id, _secret = _meta()
     query = {
         "client_id": app_id,
         "redirect_uri": redirect_uri,
         "state": state,
-        "scope": META_SCOPES,
+        "scope": client.scopes,
         "response_type": "code",
     }
-    return f"{META_DIALOG}?{urlencode(query)}"
+    return f"{client.authorize_url}?{urlencode(query)}"
 
 
 def meta_pages(http: HTTPTransport, *, code: str, redirect_uri: str) -> list[dict[str, str]]:
@@ -167,11 +140,11 @@ def meta_pages(http: HTTPTransport, *, code: str, redirect_uri: str) -> list[dic
     linked Instagram professional account."""
     from civicloop.channels.facebook.transport import GRAPH
 
-    app_id, secret = meta_app()
+    client, app_id, secret = _meta()
     short = http._json(
         http._call(
             "GET",
-            f"{GRAPH}/oauth/access_token",
+            client.token_url,
             params={
                 "client_id": app_id,
                 "client_secret": secret,
@@ -183,7 +156,7 @@ def meta_pages(http: HTTPTransport, *, code: str, redirect_uri: str) -> list[dic
     long_lived = http._json(
         http._call(
             "GET",
-            f"{GRAPH}/oauth/access_token",
+            client.token_url,
             params={
                 "grant_type": "fb_exchange_token",
                 "client_id": app_id,

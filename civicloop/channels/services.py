@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -89,16 +90,15 @@ def _release_held(channel: Channel) -> None:
     """Posts held because the account needed reconnecting go out once it is, if they
     were held less than an hour ago (looked up first, so never twice); older ones stay
     held for a person to retry or drop."""
-    from civicloop.channels.tasks import deliver
-
     recent = Delivery.objects.filter(
         channel=channel,
         status=Delivery.Status.HELD,
         claimed_at__gte=timezone.now() - LATE_GRACE,
     )
     for delivery in list(recent):
-        pk = delivery.pk
-        Delivery.objects.filter(pk=pk).update(status=Delivery.Status.PENDING, not_before=None)
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.PENDING, not_before=None
+        )
         audit_record(
             actor=None,
             organisation=channel.organisation,
@@ -107,11 +107,7 @@ def _release_held(channel: Channel) -> None:
             before={"status": Delivery.Status.HELD},
             after={"status": Delivery.Status.PENDING, "why": "account reconnected"},
         )
-
-        def queue(pk: int = pk) -> None:
-            deliver.enqueue(pk)
-
-        transaction.on_commit(queue)
+        transaction.on_commit(partial(_queue, delivery.pk))
 
 
 def channel_credentials(channel: Channel) -> dict[str, Any]:
@@ -241,11 +237,7 @@ def deliveries_create(post: Any) -> list[Delivery]:
             delivery.save(update_fields=["status", "error", "not_before"])
             made.append(delivery)
     for delivery in made:
-
-        def queue(pk: int = delivery.pk, when: dt.datetime | None = delivery.not_before) -> None:
-            _queue(pk, when)
-
-        transaction.on_commit(queue)
+        transaction.on_commit(partial(_queue, delivery.pk, delivery.not_before))
     return made
 
 
@@ -451,9 +443,7 @@ def delivery_retry(*, actor: User, delivery: Delivery) -> Delivery:
         target=delivery,
         before={"status": delivery.status},
     )
-    from civicloop.channels.tasks import deliver
-
-    transaction.on_commit(lambda: deliver.enqueue(delivery.pk))
+    transaction.on_commit(partial(_queue, delivery.pk))
     delivery.status = Delivery.Status.PENDING
     return delivery
 
@@ -514,24 +504,27 @@ def engagement_refresh(limit: int = 20) -> int:
     read = 0
     for delivery in due:
         fields: dict[str, Any] = {"engagement_at": now}
+        transport = transport_for(delivery.channel.network)
+        published = base.Published(remote_id=delivery.remote_id, url=delivery.url)
         try:
-            counts = transport_for(delivery.channel.network).engagement(
-                channel_credentials(delivery.channel),
-                base.Published(remote_id=delivery.remote_id, url=delivery.url),
-            )
+            credentials = channel_credentials(delivery.channel)
+            counts = transport.engagement(credentials, published)
         except (base.DeliveryError, ImproperlyConfigured) as exc:
             logger.info("Engagement of %s not read: %s", delivery.code, exc)
-            counts = None
+            Delivery.objects.filter(pk=delivery.pk).update(**fields)  # tried again next round
+            continue
         if counts is not None:
             fields.update(replies=counts.replies, likes=counts.likes, shares=counts.shares)
             read += 1
         Delivery.objects.filter(pk=delivery.pk).update(**fields)
         if delivery.post.consultation_id:
-            replies_collect(delivery)
+            replies_collect(delivery, transport, credentials, published)
     return read
 
 
-def replies_collect(delivery: Delivery) -> int:
+def replies_collect(
+    delivery: Delivery, transport: Any, credentials: dict[str, Any], published: base.Published
+) -> int:
     """Replies to a post about a consultation become responses to it, on the "social
     media" channel, answering its first free-text question: once each (the reply's id
     is the response's idempotency key), only while the consultation is open, and never
@@ -552,10 +545,7 @@ def replies_collect(delivery: Delivery) -> int:
         return 0
     channel = delivery.channel
     try:
-        found = transport_for(channel.network).replies(
-            channel_credentials(channel),
-            base.Published(remote_id=delivery.remote_id, url=delivery.url),
-        )
+        found = transport.replies(credentials, published)
     except (base.DeliveryError, ImproperlyConfigured) as exc:
         logger.info("Replies to %s not read: %s", delivery.code, exc)
         return 0

@@ -9,6 +9,7 @@ from django.core import signing
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -77,7 +78,6 @@ META = ("facebook", "instagram")
 
 def _callback_uri(request: HttpRequest) -> str:
     from django.conf import settings
-    from django.urls import reverse
 
     path = reverse("channels:oauth_callback")
     root = getattr(settings, "CIVICLOOP_PUBLIC_URL", "")
@@ -89,7 +89,10 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
     """Send a manager to the network to sign in (POST; Mastodon needs its server first)."""
     membership = request.membership  # type: ignore[attr-defined]
     transport_class = TRANSPORTS.get(network)
-    back = redirect(f"{request.path.rsplit('/oauth/', 1)[0]}/?network={network}#connect")
+    back = HttpResponseRedirect(
+        reverse("channels:channels", args=[membership.organisation.slug])
+        + f"?network={network}#connect"
+    )
     if transport_class is None or network not in SIGN_IN:
         raise Http404
     extra = {}
@@ -125,7 +128,7 @@ def oauth_start(request: HttpRequest, network: str) -> HttpResponse:
         }
         return HttpResponseRedirect(url)
     try:
-        app = oauth.app_for(network, transport_class(), extra, redirect_uri)
+        app = oauth.app_for(transport_class(), extra, redirect_uri)
     except base.DeliveryError as exc:
         messages.error(request, str(exc))
         return back

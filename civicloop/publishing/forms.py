@@ -8,18 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.forms import DATE_ATTRS, GDSForm
+from civicloop.channels.limits import NETWORKS
 from civicloop.publishing import guidance
 
-NETWORK_CHOICES = [
-    ("", _("Any network")),
-    ("bluesky", "Bluesky"),
-    ("mastodon", "Mastodon"),
-    ("x", "X"),
-    ("facebook", "Facebook"),
-    ("instagram", "Instagram"),
-    ("linkedin", "LinkedIn"),
-    ("email", _("Email newsletter")),
-]
+NETWORK_CHOICES = [("", _("Any network")), *((n, limits.name) for n, limits in NETWORKS.items())]
 
 
 class CheckPostForm(GDSForm):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicloop.accounts.models import Organisation
+from civicloop.channels.limits import NETWORKS
 from civicloop.lib.codes import new_code
 
 
@@ -103,8 +104,6 @@ class Post(models.Model):
 
     @property
     def network_names(self) -> str:
-        from civicloop.channels.limits import NETWORKS
-
         return ", ".join(NETWORKS[n].name if n in NETWORKS else n for n in self.networks)
 
     def text_for(self, network: str) -> str:

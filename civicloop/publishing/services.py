@@ -198,16 +198,15 @@ def post_report(
 
 def post_counts(post: Post) -> list[dict[str, Any]]:
     """Characters used and allowed on each chosen network, counted its way."""
-    return [
-        {
-            "network": LIMITS[n].name,
-            "used": guidance.text_length(post.text_for(n), n),
-            "limit": LIMITS[n].characters,
-            "over": guidance.text_length(post.text_for(n), n) > LIMITS[n].characters,
-        }
-        for n in NETWORKS
-        if n in post.networks
-    ]
+    counts = []
+    for n in NETWORKS:
+        if n in post.networks:
+            used = guidance.text_length(post.text_for(n), n)
+            limit = LIMITS[n].characters
+            counts.append(
+                {"network": LIMITS[n].name, "used": used, "limit": limit, "over": used > limit}
+            )
+    return counts
 
 
 def alt_count(post: Post) -> dict[str, Any] | None:

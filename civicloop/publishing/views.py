@@ -227,19 +227,22 @@ def compose(request: HttpRequest, code: str = "") -> HttpResponse:
             return redirect(
                 "publishing:post", org_slug=membership.organisation.slug, code=post.code
             )
-    return render(
-        request,
-        "publishing/compose.html",
-        {
-            "form": form,
-            "post": post,
-            "counts": services.post_counts(post) if post else [],
-            "alt": services.alt_count(post) if post else None,
-            "report": services.post_report(post, policy_for(membership.organisation))
-            if post
-            else None,
-        },
-    )
+    # Editing: the findings stored when it was last saved (typing refreshes them).
+    panel = _panel(post, _stored_report(post)) if post else {"counts": [], "report": None}
+    return render(request, "publishing/compose.html", {"form": form, "post": post, **panel})
+
+
+def _stored_report(post: Post) -> guidance.Report:
+    return guidance.Report([guidance.Finding(**f) for f in post.findings])
+
+
+def _panel(post: Post, report: guidance.Report | None) -> dict[str, Any]:
+    """The composer's side panel: each network's count, the alt text's, the findings."""
+    return {
+        "report": report,
+        "counts": services.post_counts(post),
+        "alt": services.alt_count(post),
+    }
 
 
 @org_view(read=Capability.DRAFT, write=Capability.DRAFT)
@@ -261,15 +264,7 @@ def compose_check(request: HttpRequest) -> HttpResponse:
     if draft.text.strip():
         has_image = bool(data.get("has_image")) or bool(draft.image_alt.strip())
         report = services.post_report(draft, policy_for(organisation), has_image=has_image)
-    return render(
-        request,
-        "publishing/_compose_findings.html",
-        {
-            "report": report,
-            "counts": services.post_counts(draft),
-            "alt": services.alt_count(draft),
-        },
-    )
+    return render(request, "publishing/_compose_findings.html", _panel(draft, report))
 
 
 @org_view(write=Capability.DRAFT)
@@ -307,7 +302,7 @@ def post_detail(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.error(request, " ".join(exc.messages))
                 return redirect(request.path)
-    report = guidance.Report([guidance.Finding(**f) for f in post.findings])
+    report = _stored_report(post)
     deliveries = list(post.deliveries.select_related("channel"))
     return render(
         request,

@@ -2,10 +2,10 @@
 
 One message per post, each recipient in the envelope only (no one sees the list). The
 message id is made from the delivery's key, so a copy that arrives twice is the same
-message to mail clients. SMTP has no way to ask whether a message was sent: if the
-connection drops after the message was handed over, the delivery is unconfirmed and a
-person checks the sender's copy (civicloop sends one to the From address) before
-retrying."""
+message to mail clients. SMTP has no way to ask whether a message was sent (so no
+``find``): if the connection drops after the message was handed over, the delivery is
+unconfirmed and a person checks the sender's copy (civicloop sends one to the From
+address) before retrying."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from civicloop.channels.base import (
     Published,
     Rejected,
     Temporary,
+    Transport,
     Unconfirmed,
 )
 
@@ -51,7 +52,7 @@ def subject_of(text: str) -> str:
     return first if len(first) <= 78 else first[:75].rsplit(" ", 1)[0] + "…"
 
 
-class EmailTransport:
+class EmailTransport(Transport):
     network = "email"
     label = "Email"
     fields: ClassVar[tuple[Field, ...]] = (
@@ -158,14 +159,3 @@ class EmailTransport:
                 smtp.close()
         sent = len(recipients) - len([r for r in refused if r != sender])
         return Published(remote_id=f"{message['Message-ID']} ({sent} sent)"[:300], url="")
-
-    def find(
-        self, credentials: dict[str, Any], *, key: str, text: str, since: float
-    ) -> Published | None:
-        return None  # SMTP cannot be asked; a person checks the sender's copy.
-
-    def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
-        return None
-
-    def engagement(self, credentials: dict[str, Any], published: Published) -> Any:
-        return None

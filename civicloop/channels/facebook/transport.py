@@ -20,6 +20,7 @@ from civicloop.channels.base import (
     Field,
     HTTPTransport,
     Image,
+    OAuthClient,
     Published,
     RateLimited,
     Rejected,
@@ -34,8 +35,15 @@ RATE_CODES = {4, 17, 32, 613, 80001}
 
 
 class GraphTransport(HTTPTransport):
-    def _headers(self, credentials: dict[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['access_token']}"}
+    # Facebook Login, for Pages and their Instagram accounts (see channels.oauth).
+    oauth = OAuthClient(
+        authorize_url="https://www.facebook.com/v24.0/dialog/oauth",
+        token_url=f"{GRAPH}/oauth/access_token",
+        scopes="pages_show_list,pages_manage_posts,pages_read_engagement,"
+        "instagram_basic,instagram_content_publish,business_management",
+        id_env="CIVICLOOP_META_APP_ID",
+        secret_env="CIVICLOOP_META_APP_SECRET",  # noqa: S106 (a variable name)
+    )
 
     def _retry_after(self, response: Any) -> float:
         """Meta says when access returns in X-Business-Use-Case-Usage (minutes)."""

@@ -10,17 +10,16 @@ for the same text."""
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from civicloop.channels.base import (
-    AuthExpired,
     Engagement,
     Field,
     HTTPTransport,
     Image,
+    OAuthClient,
     Published,
     Reply,
     same_text,
@@ -47,6 +46,13 @@ def plain_text(commentary: str) -> str:
 class LinkedInTransport(HTTPTransport):
     network = "linkedin"
     label = "LinkedIn"
+    oauth = OAuthClient(
+        authorize_url="https://www.linkedin.com/oauth/v2/authorization",
+        token_url=TOKEN_URL,
+        scopes="r_organization_social w_organization_social",
+        id_env="CIVICLOOP_LINKEDIN_CLIENT_ID",
+        secret_env="CIVICLOOP_LINKEDIN_CLIENT_SECRET",  # noqa: S106 (a variable name)
+    )
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
             "organisation_id",
@@ -78,35 +84,11 @@ class LinkedInTransport(HTTPTransport):
     def _author(self, credentials: dict[str, Any]) -> str:
         return f"urn:li:organization:{credentials['organisation_id']}"
 
-    def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
-        if not credentials.get("refresh_token"):
-            return None
-        client_id = os.environ.get("CIVICLOOP_LINKEDIN_CLIENT_ID", "")
-        secret = os.environ.get("CIVICLOOP_LINKEDIN_CLIENT_SECRET", "")
-        if not (client_id and secret):
-            raise AuthExpired(
-                "CIVICLOOP_LINKEDIN_CLIENT_ID and _SECRET are not set, so the LinkedIn token "
-                "cannot be renewed."
-            )
-        return self._renew(
-            TOKEN_URL,
-            credentials,
-            {
-                "refresh_token": credentials["refresh_token"],
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        )
-
     def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
         stored = {
             "organisation_id": str(credentials["organisation_id"]).strip(),
-            "access_token": credentials["access_token"],
-            "refresh_token": credentials.get("refresh_token", ""),
-            "expires_at": credentials.get("expires_at"),
+            **self._tokens(credentials),
         }
-        if not stored["expires_at"]:
-            stored = self.refresh(stored) or stored
         page = self._json(
             self._call(
                 "GET",

@@ -41,9 +41,6 @@ class MastodonTransport(HTTPTransport):
     )
     media_wait = 1.0  # seconds between checks while Mastodon processes an image
 
-    def _headers(self, credentials: dict[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['access_token']}"}
-
     def _base(self, credentials: dict[str, Any]) -> str:
         return str(credentials["server"]).rstrip("/")
 

@@ -13,15 +13,14 @@ a second guard."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any, ClassVar
 
 from civicloop.channels.base import (
-    AuthExpired,
     Engagement,
     Field,
     HTTPTransport,
     Image,
+    OAuthClient,
     Published,
     Rejected,
     Reply,
@@ -35,6 +34,15 @@ class XTransport(HTTPTransport):
     network = "x"
     label = "X"
     reset_header = "x-rate-limit-reset"
+    oauth = OAuthClient(
+        authorize_url="https://x.com/i/oauth2/authorize",
+        token_url=f"{API}/oauth2/token",
+        scopes="tweet.read tweet.write users.read media.write offline.access",
+        id_env="CIVICLOOP_X_CLIENT_ID",
+        secret_env="CIVICLOOP_X_CLIENT_SECRET",  # noqa: S106 (a variable name)
+        secret_required=False,  # public clients (PKCE only) have no secret
+        basic_auth=True,
+    )
     fields: ClassVar[tuple[Field, ...]] = (
         Field(
             "access_token",
@@ -52,32 +60,8 @@ class XTransport(HTTPTransport):
         ),
     )
 
-    def _headers(self, credentials: dict[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {credentials['access_token']}"}
-
-    def refresh(self, credentials: dict[str, Any]) -> dict[str, Any] | None:
-        if not credentials.get("refresh_token"):
-            return None
-        client_id = os.environ.get("CIVICLOOP_X_CLIENT_ID", "")
-        secret = os.environ.get("CIVICLOOP_X_CLIENT_SECRET", "")
-        if not client_id:
-            raise AuthExpired("CIVICLOOP_X_CLIENT_ID is not set, so the X token cannot be renewed.")
-        return self._renew(
-            f"{API}/oauth2/token",
-            credentials,
-            {"refresh_token": credentials["refresh_token"], "client_id": client_id},
-            auth=(client_id, secret) if secret else None,
-        )
-
     def connect(self, credentials: dict[str, Any]) -> dict[str, Any]:
-        stored = {
-            "access_token": credentials["access_token"],
-            "refresh_token": credentials.get("refresh_token", ""),
-            "expires_at": credentials.get("expires_at"),
-        }
-        # A pasted token's age is unknown: renew it now so its expiry is.
-        if not stored["expires_at"]:
-            stored = self.refresh(stored) or stored
+        stored = self._tokens(credentials)
         me = self._json(self._call("GET", f"{API}/users/me", headers=self._headers(stored)))
         return {**stored, "user_id": me["data"]["id"], "handle": f"@{me['data']['username']}"}
 
