@@ -54,7 +54,7 @@ def subject_of(text: str) -> str:
 
 class EmailTransport(Transport):
     network = "email"
-    label = "Email"
+    label = "Email newsletter"
     fields: ClassVar[tuple[Field, ...]] = (
         Field("host", "SMTP server", help="For example smtp.ashworth.gov.uk"),
         Field("port", "Port", kind="int", initial="587"),
