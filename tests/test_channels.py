@@ -1179,3 +1179,17 @@ def test_a_server_address_inside_the_network_is_refused(server, words, alice_cli
     )
     assert words in page.content.decode() or "starting https://" in page.content.decode()
     assert not api.calls and not Channel.objects.exists()  # nothing was called
+
+
+def test_a_network_without_counts_does_not_say_not_counted_yet_for_ever(
+    smtp, officer, django_capture_on_commit_callbacks
+):
+    services.channel_connect(
+        actor_membership=officer, network="email", credentials=email_credentials(smtp)
+    )
+    post, _delivery = submit(officer, "email", django_capture_on_commit_callbacks)
+    page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    assert "Not counted yet" in page
+    services.engagement_refresh()  # email has no counts to read
+    page = client_for(officer.user).get(f"/staff/alpha/posts/{post.code}/").content.decode()
+    assert "Not counted yet" not in page and "Published" in page
